@@ -1,0 +1,53 @@
+"""A data folder as arrays ready for a model: decoded images, labels, and the frame-block split."""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from asl.data.cache import decode_set
+from asl.data.folders import DataError, find_images
+from asl.data.split import frame_block_split
+
+
+@dataclass
+class SetArrays:
+    name: str
+    root: Path
+    images: np.ndarray       # N×S×S×3 uint8 BGR, exactly what the runtime feeds the model
+    labels: np.ndarray       # N int64 indices into CLASSES
+    train: np.ndarray        # indices of the training part
+    val: np.ndarray          # indices of the validation part (last frames of each class)
+    skipped: Counter
+
+    def summary(self) -> str:
+        text = f"{self.name}: {len(self.labels)} images, {len(np.unique(self.labels))} classes, {len(self.train)} train / {len(self.val)} val"
+        if self.skipped:
+            text += " (skipped " + ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())) + ")"
+        return text
+
+
+def load_set(root: str | os.PathLike, size: int, val_fraction: float = 0.2, name: str | None = None,
+             cache_dir: Path | None = None, progress: bool = True) -> SetArrays:
+    image_set = find_images(root, name)
+    images, labels, kept = decode_set(image_set, size, cache_dir, progress)
+    if len(kept) == 0:
+        raise DataError(f"no readable images in {root}")
+    train, val = frame_block_split([image_set.samples[i] for i in kept], val_fraction)
+    return SetArrays(image_set.name, Path(root), images, labels, np.array(train, np.int64), np.array(val, np.int64),
+                     image_set.skipped)
+
+
+def load_sets(roots: list, size: int, val_fraction: float = 0.2, cache_dir: Path | None = None,
+              progress: bool = True) -> list[SetArrays]:
+    """Several folders at once, each named after its folder (made unique when two share a name)."""
+    names = [Path(r).resolve().name for r in roots]
+    sets = []
+    for root, name in zip(roots, names):
+        if names.count(name) > 1:
+            name = f"{Path(root).resolve().parent.name}-{name}"
+        sets.append(load_set(root, size, val_fraction, name, cache_dir, progress))
+    return sets

@@ -1,0 +1,1 @@
+"""Export: checkpoint → checked, simplified ONNX (fp32, fp16, calibrated int8), each gated by a parity check."""

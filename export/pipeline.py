@@ -1,0 +1,158 @@
+"""`asl export`: every variant is built in memory, checked against PyTorch, and only then written.
+
+A failed check or a bad argument leaves no file behind.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from asl.data.arrays import load_set
+from asl.export import graph, int8
+from asl.export.fp16 import to_fp16
+from asl.export.parity import compare, describe
+from asl.runtime.errors import AslError
+from asl.runtime.recognizer import Recognizer
+from asl.train.checkpoint import load_checkpoint
+from asl.train.inference import predict_logits
+
+log = logging.getLogger("asl")
+
+
+class ExportError(AslError, RuntimeError):
+    """An export that cannot be made or did not pass its checks."""
+
+
+@dataclass
+class ExportRequest:
+    checkpoint: Path
+    out: Path
+    fp16: bool = False
+    int8: bool = False
+    calib: Path | None = None          # class folders: calibration from the train part, gate on the val part
+    data: Path | None = None           # class folders for the parity check (default: calib); synthetic when neither
+    opset: int = graph.OPSET
+    static_batch: bool = False
+    calib_method: str = "auto"         # auto = measure all of int8.METHODS and keep the most accurate
+    calib_images: int = 300
+    max_parity_images: int = 1500
+    int8_max_drop: float = 0.005       # the gate: int8 top-1 may trail fp32 by at most this much
+    force: bool = False
+    seed: int = 0
+
+
+def variant_path(out: Path, precision: str) -> Path:
+    """`asl.onnx` → `asl.fp16.onnx` / `asl.int8.onnx`."""
+    return out if precision == "fp32" else out.with_name(f"{out.stem}.{precision}{out.suffix}")
+
+
+def _check_writable(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ExportError(f"cannot create {path.parent}: {err.strerror}") from None
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ExportError(f"cannot write {path}: permission denied")
+
+
+def _evenly(indices: np.ndarray, labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to `count` indices spread evenly over the classes present."""
+    classes = np.unique(labels[indices])
+    per_class = max(1, -(-count // len(classes)))
+    picked = [rng.permutation(indices[labels[indices] == c])[:per_class] for c in classes]
+    return np.sort(np.concatenate(picked))[:count] if count < sum(map(len, picked)) else np.sort(np.concatenate(picked))
+
+
+def _write(proto: onnx.ModelProto, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        onnx.save(proto, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def export(req: ExportRequest) -> list[Path]:
+    """Build, check and write the requested variants; returns the written paths."""
+    model, info = load_checkpoint(req.checkpoint)
+    size = info.input_size
+    targets = {"fp32": req.out} | {p: variant_path(req.out, p) for p, on in (("fp16", req.fp16), ("int8", req.int8)) if on}
+    for path in targets.values():
+        _check_writable(path)
+    if req.int8 and req.calib is None:
+        raise ExportError("--int8 needs real images to calibrate on: pass --calib DATA_DIR")
+    if req.calib_method != "auto" and req.calib_method not in int8.METHODS:
+        raise ExportError(f"unknown calibration method {req.calib_method!r}: choose auto or one of {', '.join(int8.METHODS)}")
+    rng = np.random.default_rng(req.seed)
+
+    calib_set = load_set(req.calib, size) if req.calib else None
+    parity_set = load_set(req.data, size) if req.data else calib_set
+    if parity_set is not None:
+        pool = parity_set.val if len(parity_set.val) else np.arange(len(parity_set.labels))
+        chosen = _evenly(pool, parity_set.labels, req.max_parity_images, rng)
+        images, labels = parity_set.images[chosen], parity_set.labels[chosen]
+        source = f"{len(chosen)} validation images of {parity_set.name}"
+    else:
+        images, labels = rng.integers(0, 256, (64, size, size, 3), dtype=np.uint8), None
+        source = "64 synthetic images (pass --data for a check on real images)"
+    reference = predict_logits(model, images)
+
+    proto = graph.torch_to_onnx(model, size, req.opset, req.static_batch)
+    proto, simplified = graph.simplify(proto, images[:8])
+    graph.check(proto)
+    log.info("graph: opset %d, IR %d, %s", req.opset, proto.ir_version, "simplified by onnxsim" if simplified else "not simplified")
+
+    def measure(candidate: onnx.ModelProto, precision: str) -> dict:
+        """Parity of `candidate` through the runtime itself, stamped into its metadata."""
+        stamp(candidate, precision, {})
+        result = compare(reference, Recognizer(candidate.SerializeToString(), provider="cpu").logits(images), labels)
+        result["images"] = source
+        stamp(candidate, precision, result)
+        log.info("%s parity: %s", precision, describe(result))
+        return result
+
+    def stamp(candidate: onnx.ModelProto, precision: str, parity: dict) -> None:
+        graph.set_metadata(candidate, replace(info, precision=precision, parity=parity))
+
+    built = {"fp32": (proto, measure(proto, "fp32"))}
+    if req.fp16:
+        half = to_fp16(proto)
+        built["fp16"] = (half, measure(half, "fp16"))
+    if req.int8:
+        candidate, result = _build_int8(req, proto, calib_set, rng, measure, built["fp32"][1])
+        stamp(candidate, "int8", result)
+        built["int8"] = (candidate, result)
+
+    written = []
+    for precision, (candidate, _) in built.items():
+        graph.check(candidate)
+        _write(candidate, targets[precision])
+        written.append(targets[precision])
+    return written
+
+
+def _build_int8(req: ExportRequest, proto: onnx.ModelProto, calib_set, rng, measure, fp32_result: dict):
+    """Quantize with each calibration method, keep the most accurate, and apply the accuracy gate."""
+    calib_pool = calib_set.train if len(calib_set.train) else np.arange(len(calib_set.labels))
+    calibration = calib_set.images[_evenly(calib_pool, calib_set.labels, req.calib_images, rng)]
+    methods = int8.METHODS if req.calib_method == "auto" else (req.calib_method,)
+    trials = {}
+    for method in methods:
+        candidate = int8.quantize(proto, calibration, method)
+        trials[method] = (candidate, measure(candidate, "int8"))
+    key = "top1" if "top1" in fp32_result else "agreement"
+    best = max(methods, key=lambda m: (trials[m][1][key], trials[m][1]["agreement"]))
+    candidate, result = trials[best]
+    summary = {m: round(trials[m][1][key], 6) for m in methods}
+    log.info("int8 calibration, %s by method: %s → %s", key, ", ".join(f"{m} {v:.2%}" for m, v in summary.items()), best)
+    result["calibration"] = {"method": best, "images": len(calibration), "candidates": summary}
+    drop = fp32_result[key] - result[key]
+    if drop > req.int8_max_drop and not req.force:
+        raise ExportError(f"int8 {key} {result[key]:.2%} is {drop:.2%} below fp32 ({fp32_result[key]:.2%}), more than the "
+                          f"allowed {req.int8_max_drop:.2%}: no int8 file written (use --force to write it anyway)")
+    return candidate, result

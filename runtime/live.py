@@ -1,0 +1,91 @@
+"""The live loop: frames → recognizer → speller → annotated window or video file."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import cv2
+
+from asl.runtime.errors import AslError
+from asl.runtime.image import roi_box
+from asl.runtime.overlay import annotate
+from asl.runtime.sources import Source
+from asl.runtime.spelling import Speller
+
+WINDOW = "asl live (q: quit, c: clear)"
+
+
+class DisplayError(AslError, RuntimeError):
+    pass
+
+
+class _VideoFile:
+    """cv2.VideoWriter into a temporary name, renamed into place only when the run ends well."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int]):
+        self.path = path
+        self.tmp = path.with_name(f"{path.stem}.tmp{path.suffix}")
+        fourcc = cv2.VideoWriter_fourcc(*("mp4v" if path.suffix.lower() in (".mp4", ".m4v", ".mov") else "MJPG"))
+        self.writer = cv2.VideoWriter(str(self.tmp), fourcc, fps, size)
+        if not self.writer.isOpened():
+            raise DisplayError(f"cannot write video {path}")
+
+    def write(self, image):
+        self.writer.write(image)
+
+    def close(self, keep: bool):
+        self.writer.release()
+        if keep:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def check_display() -> None:
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise DisplayError("no display to open a window on: use --headless (with --save out.mp4 to keep the video)")
+
+
+def run_live(source: Source, recognizer, speller: Speller, show: bool = True, save: Path | None = None,
+             on_commit=None) -> str:
+    """Run until the source ends (or q/Esc in the window); returns the typed text."""
+    if show:
+        check_display()
+    video: _VideoFile | None = None
+    fps, last = 0.0, time.perf_counter()
+    finished = False
+    try:
+        for frame in source:
+            if frame.image is None:
+                continue
+            prediction = recognizer.predict_batch([frame.image])[0]
+            committed = speller.update(prediction.label, prediction.probability)
+            if committed and on_commit:
+                on_commit(committed, speller.text)
+            now = time.perf_counter()
+            fps = 0.9 * fps + 0.1 / max(now - last, 1e-6) if fps else 1 / max(now - last, 1e-6)
+            last = now
+            if not (show or save):
+                continue
+            image = annotate(frame.image, roi_box(frame.image.shape, recognizer.roi), prediction, fps, speller.text,
+                             speller.progress)
+            if save:
+                if video is None:
+                    video = _VideoFile(Path(save), source.fps, (image.shape[1], image.shape[0]))
+                video.write(image)
+            if show:
+                cv2.imshow(WINDOW, image)
+                key = cv2.waitKey(1) & 0xFF
+                if key in (ord("q"), 27):
+                    break
+                if key == ord("c"):
+                    speller.reset()
+        finished = True
+    finally:
+        if video is not None:
+            video.close(keep=finished)
+        if show:
+            cv2.destroyAllWindows()
+    return speller.text

@@ -1,0 +1,1 @@
+"""Training: architectures, batch augmentation, the training loop and checkpoints (needs torch)."""

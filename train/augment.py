@@ -1,0 +1,148 @@
+"""Batch augmentation in torch, on whatever device the batch lives (GPU when present).
+
+Aimed at the failure that matters: a model that has only seen one signer's hand in one room.
+Geometry (zoom, shift, rotation, mirror: left-handed signers), colour (white balance, skin tone,
+light, grey), blur and noise, background replacement for hands segmented onto black, and CutMix.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass
+class AugmentConfig:
+    zoom: tuple[float, float] = (0.8, 1.3)   # >1 zooms in (crop), <1 zooms out
+    shift: float = 0.12                       # fraction of the image
+    rotate: float = 15.0                      # degrees
+    hflip: float = 0.5
+    brightness: float = 0.35
+    contrast: float = 0.35
+    saturation: float = 0.5
+    channel_gain: float = 0.15                # per-channel gain: white balance and skin tone
+    grayscale: float = 0.1
+    blur: float = 0.2
+    noise: float = 6.0                        # max Gaussian sigma, in pixel units
+    background: float = 0.8                   # chance to put a hand segmented on black onto a new background
+    cutmix: float = 0.3
+    mixup: float = 0.1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _uniform(n: int, low: float, high: float, device, generator) -> torch.Tensor:
+    return torch.rand(n, device=device, generator=generator) * (high - low) + low
+
+
+class BatchAugment:
+    """Callable: (uint8 NHWC images, int labels) → (float NHWC 0..255 images, soft targets)."""
+
+    def __init__(self, config: AugmentConfig, num_classes: int, backgrounds: torch.Tensor | None = None,
+                 generator: torch.Generator | None = None):
+        self.cfg = config
+        self.num_classes = num_classes
+        # Scenes without a hand (the `nothing` class), NCHW float, to paste segmented hands onto.
+        self.backgrounds = backgrounds.permute(0, 3, 1, 2).float() if backgrounds is not None and len(backgrounds) else None
+        self.gen = generator
+
+    def __call__(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = images.permute(0, 3, 1, 2).float()
+        targets = F.one_hot(labels, self.num_classes).float()
+        x = self._replace_black_background(x)
+        x = self._geometry(x)
+        x = self._colour(x)
+        x = self._blur_and_noise(x)
+        x, targets = self._mix(x, targets)
+        # NHWC in memory too: the model's layout change then yields channels-last convolutions, the fast path on CPU.
+        return x.clamp_(0, 255).permute(0, 2, 3, 1).contiguous(), targets
+
+    def _rand(self, n: int, low: float = 0.0, high: float = 1.0, device=None) -> torch.Tensor:
+        return _uniform(n, low, high, device, self.gen)
+
+    def _replace_black_background(self, x: torch.Tensor) -> torch.Tensor:
+        if self.cfg.background <= 0:
+            return x
+        n, _, h, w = x.shape
+        dark = (x.amax(1, keepdim=True) < 28).float()
+        border = torch.cat([dark[..., 0, :], dark[..., -1, :], dark[..., :, 0], dark[..., :, -1]], -1).mean((1, 2))
+        chosen = (border > 0.6) & (self._rand(n, device=x.device) < self.cfg.background)
+        if not chosen.any():
+            return x
+        idx = chosen.nonzero().squeeze(1)
+        k = len(idx)
+        # Half the time a real empty scene, otherwise a random colour gradient.
+        ramp = torch.linspace(0, 1, w, device=x.device).view(1, 1, 1, w)
+        c0 = self._rand(k * 3, 0, 255, x.device).view(k, 3, 1, 1)
+        c1 = self._rand(k * 3, 0, 255, x.device).view(k, 3, 1, 1)
+        bg = c0 + (c1 - c0) * ramp
+        if self.backgrounds is not None:
+            pick = torch.randint(len(self.backgrounds), (k,), device=self.backgrounds.device, generator=self.gen)
+            real = self.backgrounds[pick].to(x.device)
+            if real.shape[-2:] != (h, w):
+                real = F.interpolate(real, size=(h, w), mode="bilinear", align_corners=False)
+            use_real = (self._rand(k, device=x.device) < 0.5).view(k, 1, 1, 1)
+            bg = torch.where(use_real, real, bg.expand(k, 3, h, w))
+        alpha = 1 - F.avg_pool2d(dark[idx], 3, 1, 1, count_include_pad=False)
+        x = x.clone()
+        x[idx] = alpha * x[idx] + (1 - alpha) * bg
+        return x
+
+    def _geometry(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[0]
+        zoom = torch.exp(self._rand(n, math.log(self.cfg.zoom[0]), math.log(self.cfg.zoom[1]), x.device))
+        angle = self._rand(n, -self.cfg.rotate, self.cfg.rotate, x.device) * math.pi / 180
+        tx = self._rand(n, -self.cfg.shift, self.cfg.shift, x.device) * 2
+        ty = self._rand(n, -self.cfg.shift, self.cfg.shift, x.device) * 2
+        flip = torch.where(self._rand(n, device=x.device) < self.cfg.hflip, -1.0, 1.0)
+        cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+        theta = torch.stack([torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+    def _colour(self, x: torch.Tensor) -> torch.Tensor:
+        n, dev, cfg = x.shape[0], x.device, self.cfg
+        gain = 1 + self._rand(n * 3, -cfg.channel_gain, cfg.channel_gain, dev).view(n, 3, 1, 1)
+        gain = gain * (1 + self._rand(n, -cfg.brightness, cfg.brightness, dev).view(n, 1, 1, 1))
+        x = x * gain
+        grey = (x * torch.tensor([0.114, 0.587, 0.299], device=dev).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        saturation = 1 + self._rand(n, -cfg.saturation, cfg.saturation, dev)
+        saturation = torch.where(self._rand(n, device=dev) < cfg.grayscale, 0.0, saturation).view(n, 1, 1, 1)
+        x = grey + (x - grey) * saturation
+        mean = grey.mean((2, 3), keepdim=True)
+        contrast = 1 + self._rand(n, -cfg.contrast, cfg.contrast, dev).view(n, 1, 1, 1)
+        return ((x - mean) * contrast + mean).clamp_(0, 255)
+
+    def _blur_and_noise(self, x: torch.Tensor) -> torch.Tensor:
+        n, dev = x.shape[0], x.device
+        if self.cfg.blur > 0:
+            blurred = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+            x = torch.where((self._rand(n, device=dev) < self.cfg.blur).view(n, 1, 1, 1), blurred, x)
+        if self.cfg.noise > 0:
+            sigma = self._rand(n, 0, self.cfg.noise, dev).view(n, 1, 1, 1)
+            x = x + torch.randn(x.shape, device=dev, generator=self.gen) * sigma
+        return x
+
+    def _mix(self, x: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """CutMix or mixup on the whole batch (one or neither), labels mixed by area or weight."""
+        roll = float(torch.rand(1, generator=self.gen))
+        if roll >= self.cfg.cutmix + self.cfg.mixup:
+            return x, targets
+        perm = torch.randperm(x.shape[0], device=x.device, generator=self.gen)
+        lam = float(torch.rand(1, generator=self.gen))  # Beta(1, 1)
+        if roll < self.cfg.cutmix:
+            h, w = x.shape[-2:]
+            cut = math.sqrt(1 - lam)
+            ch, cw = int(h * cut), int(w * cut)
+            cy, cx = int(torch.randint(h, (1,), generator=self.gen)), int(torch.randint(w, (1,), generator=self.gen))
+            y0, y1 = max(cy - ch // 2, 0), min(cy + ch // 2, h)
+            x0, x1 = max(cx - cw // 2, 0), min(cx + cw // 2, w)
+            x = x.clone()
+            x[:, :, y0:y1, x0:x1] = x[perm, :, y0:y1, x0:x1]
+            lam = 1 - (y1 - y0) * (x1 - x0) / (h * w)
+        else:
+            x = lam * x + (1 - lam) * x[perm]
+        return x, lam * targets + (1 - lam) * targets[perm]
