@@ -13,12 +13,16 @@ from asl.runtime.spelling import SpellerConfig
 _SPELL = SpellerConfig()
 
 
+# A plain string checked by the runtime, so a wrong name is one clear line like every other error.
+provider_option = click.option("--provider", default="auto", show_default=True, metavar="|".join(CHOICES),
+                               help="Execution provider; auto = TensorRT, then CUDA, then CPU, whichever is installed.")
+
+
 def model_options(command):
     """--model, --provider, --strict, --threads: how every runtime verb loads its model."""
     for option in reversed([
         click.option("--model", type=click.Path(path_type=Path), default=None, help="ONNX model (default: the bundled int8 model)."),
-        click.option("--provider", type=click.Choice(CHOICES, case_sensitive=False), default="auto", show_default=True,
-                     help="Execution provider; auto = TensorRT, then CUDA, then CPU, whichever is installed."),
+        provider_option,
         click.option("--strict", is_flag=True, help="Fail instead of falling back when the provider asked for cannot run."),
         click.option("--threads", type=int, default=None, help="CPU threads for ONNX Runtime."),
     ]):
@@ -117,7 +121,7 @@ def live(source, model, provider, strict, threads, roi, headless, save, hold, mi
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--model", type=click.Path(path_type=Path), default=None,
               help="ONNX model or .pt checkpoint (default: the bundled int8 model).")
-@click.option("--provider", type=click.Choice(CHOICES, case_sensitive=False), default="auto", show_default=True)
+@provider_option
 @click.option("--threads", type=int, default=None, help="CPU threads for ONNX Runtime.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write the full result here.")
 def evaluate(data_dir, model, provider, threads, json_out):

@@ -67,7 +67,12 @@ class Capture(Source):
     is_stream = True
 
     def __init__(self, target, label: str, backend: int = cv2.CAP_ANY):
-        self.capture = cv2.VideoCapture(target, backend)
+        previous = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # our one-line error replaces OpenCV's chatter
+        try:
+            self.capture = cv2.VideoCapture(target, backend)
+        finally:
+            cv2.utils.logging.setLogLevel(previous)
         if not self.capture.isOpened():
             raise SourceError(f"cannot open {label}")
         fps = self.capture.get(cv2.CAP_PROP_FPS)
