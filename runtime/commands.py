@@ -35,7 +35,20 @@ def roi_option(command):
                         help="Region of interest in fractions of the frame, e.g. 0.5,0.1,0.45,0.6 (default: centred square).")(command)
 
 
-def _recognizer(model, provider, strict, threads, roi=None):
+def speller_options(command):
+    """--hold, --min-prob, --break-frames: the fingerspelling settings of `live` and `serve`."""
+    for option in reversed([
+        click.option("--hold", type=int, default=_SPELL.hold_frames, show_default=True, help="Frames a sign must be held to be typed."),
+        click.option("--min-prob", type=float, default=_SPELL.min_probability, show_default=True, help="Probability a frame needs to count."),
+        click.option("--break-frames", type=int, default=_SPELL.break_frames, show_default=True,
+                     help="Frames of something else needed before the same sign can be typed again."),
+    ]):
+        command = option(command)
+    return command
+
+
+def load_recognizer(model, provider, strict, threads, roi=None):
+    """The Recognizer a verb's options ask for, announcing on stderr what actually runs."""
     from asl.runtime.image import parse_roi
     from asl.runtime.recognizer import Recognizer
 
@@ -57,7 +70,7 @@ def predict(source, model, provider, strict, threads, roi, as_json, batch_size):
     """
     from asl.runtime.sources import open_source
 
-    recognizer = _recognizer(model, provider, strict, threads, roi)
+    recognizer = load_recognizer(model, provider, strict, threads, roi)
     done = skipped = 0
 
     def emit(frames):
@@ -91,10 +104,7 @@ def predict(source, model, provider, strict, threads, roi, as_json, batch_size):
 @roi_option
 @click.option("--headless", is_flag=True, help="No window (for servers and tests).")
 @click.option("--save", type=click.Path(path_type=Path), default=None, help="Write the annotated video here (.mp4 or .avi).")
-@click.option("--hold", type=int, default=_SPELL.hold_frames, show_default=True, help="Frames a sign must be held to be typed.")
-@click.option("--min-prob", type=float, default=_SPELL.min_probability, show_default=True, help="Probability a frame needs to count.")
-@click.option("--break-frames", type=int, default=_SPELL.break_frames, show_default=True,
-              help="Frames of something else needed before the same sign can be typed again.")
+@speller_options
 def live(source, model, provider, strict, threads, roi, headless, save, hold, min_prob, break_frames):
     """Live recognition and fingerspelling from SOURCE (camera index, video, GStreamer pipeline, picamera2).
 
@@ -107,7 +117,7 @@ def live(source, model, provider, strict, threads, roi, headless, save, hold, mi
 
     if not headless:
         check_display()
-    recognizer = _recognizer(model, provider, strict, threads, roi)
+    recognizer = load_recognizer(model, provider, strict, threads, roi)
     speller = Speller(SpellerConfig(hold, min_prob, break_frames))
     with open_source(source) as frames:
         text = run_live(frames, recognizer, speller, show=not headless, save=save,

@@ -20,6 +20,7 @@ class AugmentConfig:
     rotate: float = 15.0                      # degrees
     hflip: float = 0.5
     brightness: float = 0.35
+    gamma: tuple[float, float] = (0.6, 2.2)   # >1 darkens mid-tones: backlit hands before a bright window
     contrast: float = 0.35
     saturation: float = 0.5
     channel_gain: float = 0.15                # per-channel gain: white balance and skin tone
@@ -114,7 +115,9 @@ class BatchAugment:
         x = grey + (x - grey) * saturation
         mean = grey.mean((2, 3), keepdim=True)
         contrast = 1 + self._rand(n, -cfg.contrast, cfg.contrast, dev).view(n, 1, 1, 1)
-        return ((x - mean) * contrast + mean).clamp_(0, 255)
+        x = ((x - mean) * contrast + mean).clamp_(0, 255)
+        gamma = torch.exp(self._rand(n, math.log(cfg.gamma[0]), math.log(cfg.gamma[1]), dev)).view(n, 1, 1, 1)
+        return 255 * (x / 255).pow(gamma)
 
     def _blur_and_noise(self, x: torch.Tensor) -> torch.Tensor:
         n, dev = x.shape[0], x.device

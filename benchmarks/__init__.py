@@ -1,0 +1,1 @@
+"""Benchmarks: latency (per backend, precision, provider, batch, threads) and accuracy parity reports."""

@@ -1,0 +1,28 @@
+"""`asl bench` writes a report with the seed ratio, parity figures, and names providers it could not run."""
+import json
+
+from click.testing import CliRunner
+
+from asl.runtime.cli import main
+
+
+def test_bench_report_on_tiny_models(tiny_onnx, tiny_checkpoint, synthetic_data, tmp_path):
+    int8 = tiny_onnx.with_name("tiny.int8.onnx")
+    result = CliRunner().invoke(main, [
+        "bench", "--model", str(tiny_onnx), "--model", str(int8), "--checkpoint", str(tiny_checkpoint),
+        "--data", str(synthetic_data), "--providers", "cpu,tensorrt", "--batch", "1,4", "--threads", "1",
+        "--min-seconds", "0.05", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "bench.json").read_text())
+    variants = {row["variant"] for row in report["latency"]}
+    assert {"AslNet ONNX fp32 cpu", "AslNet ONNX int8 cpu", "AslNet PyTorch fp32 cpu", "seed CNN ONNX fp32 cpu"} <= variants
+    assert {row["batch"] for row in report["latency"]} == {1, 4}
+    assert all(row["p50_ms"] <= row["p90_ms"] <= row["p99_ms"] for row in report["latency"])
+    assert report["summary"]["speedup_fp32_vs_seed"] > 1 and report["summary"]["size_ratio_int8_vs_seed"] > 10
+    parity = {row["precision"]: row for row in report["parity"] if "ONNX" in row["variant"]}
+    assert parity["fp32"]["agreement"] == 1.0 and parity["int8"]["agreement"] >= 0.99
+    if "TensorrtExecutionProvider" not in report["machine"]["onnxruntime_providers"]:
+        assert any(note.startswith("tensorrt:") for note in report["unavailable"])
+    markdown = (tmp_path / "bench.md").read_text()
+    assert "faster" in markdown and "| AslNet ONNX int8 cpu |" in markdown
+    assert (tmp_path / "bench-latency.png").stat().st_size > 0 and (tmp_path / "bench-accuracy.png").stat().st_size > 0

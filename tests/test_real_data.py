@@ -1,0 +1,72 @@
+"""The bundled models on real photographs (runs when ASL_DATA points at the shared image folders)."""
+import json
+from pathlib import Path
+
+import cv2
+import onnx
+import pytest
+from click.testing import CliRunner
+
+from asl import models
+from asl.data.folders import natural_key
+from asl.runtime.cli import main
+from asl.runtime.recognizer import Recognizer
+
+pytestmark = pytest.mark.real_data
+
+KAGGLE_TEST = "asl_alphabet/asl_alphabet_test/asl_alphabet_test"
+
+
+@pytest.fixture(scope="module")
+def kaggle_test(asl_data) -> Path:
+    return asl_data / KAGGLE_TEST
+
+
+def test_bundled_default_is_int8_and_small():
+    assert models.default_model_path() == models.INT8
+    assert models.INT8.stat().st_size <= 1_000_000
+    parity = json.loads({p.key: p.value for p in onnx.load(str(models.INT8)).metadata_props}["asl.parity"])
+    assert parity["agreement"] >= 0.99 and parity["top1"] >= parity["reference_top1"] - 0.005
+
+
+def test_eval_scores_all_28_kaggle_test_images(kaggle_test, tmp_path):
+    result = CliRunner().invoke(main, ["eval", str(kaggle_test), "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["n"] == 28 and report["top1"] == 1.0
+
+
+def test_predict_names_every_kaggle_test_image(kaggle_test):
+    result = CliRunner().invoke(main, ["predict", str(kaggle_test), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 28
+    assert all(row["label"] == Path(row["source"]).name.split("_test")[0] for row in rows)
+
+
+def test_live_spells_a_video_of_real_signs(kaggle_test, tmp_path):
+    frames = [cv2.imread(str(kaggle_test / f"{name}_test.jpg")) for name in ("nothing", "H", "I", "nothing")]
+    writer = cv2.VideoWriter(str(tmp_path / "hi.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 15, frames[0].shape[1::-1])
+    for frame in frames:
+        for _ in range(12):
+            writer.write(frame)
+    writer.release()
+    result = CliRunner().invoke(main, ["live", str(tmp_path / "hi.avi"), "--headless", "--save", str(tmp_path / "out.mp4")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1] == "HI"
+
+
+def test_empty_scenes_type_nothing(asl_data):
+    """`nothing` must stay reliable: a stream of empty scenes types no letter."""
+    from asl.runtime.spelling import Speller
+
+    recognizer = Recognizer()
+    folders = sorted(p for p in asl_data.rglob("*") if p.is_dir() and p.name.lower() == "nothing")
+    for folder in folders:
+        frames = [cv2.imread(str(f)) for f in sorted(folder.iterdir(), key=natural_key)[-60:]]  # the validation end
+        predictions = recognizer.predict_batch(frames)
+        speller = Speller()
+        for p in predictions:
+            speller.update(p.label, p.probability)
+        share = sum(p.label == "nothing" for p in predictions) / len(predictions)
+        assert speller.text == "" and share >= 0.9, f"{folder}: {share:.0%} recognized as nothing, typed {speller.text!r}"

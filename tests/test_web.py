@@ -1,0 +1,248 @@
+"""`asl serve`: the HTTP and WebSocket API in-process, then the page itself in headless Chromium with a fake camera."""
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("fastapi", reason="asl serve needs the serve extra: pip install 'asl-edge[serve]'")
+pytest.importorskip("httpx", reason="FastAPI's TestClient needs httpx")
+
+import uvicorn  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+
+from asl.runtime.cli import main  # noqa: E402
+from asl.runtime.image import Roi  # noqa: E402
+from asl.runtime.recognizer import Recognizer  # noqa: E402
+from asl.runtime.spelling import SpellerConfig  # noqa: E402
+from asl.runtime.web.app import MAX_BYTES, LatestFrame, create_app  # noqa: E402
+from conftest import draw  # noqa: E402
+
+SPELL = SpellerConfig(hold_frames=3, min_probability=0.5, break_frames=2)
+
+
+def jpeg(image: np.ndarray) -> bytes:
+    return cv2.imencode(".jpg", image)[1].tobytes()
+
+
+@pytest.fixture(scope="module")
+def recognizer(tiny_onnx):
+    return Recognizer(tiny_onnx, provider="cpu", threads=1)
+
+
+@pytest.fixture(scope="module")
+def client(recognizer):
+    with TestClient(create_app(recognizer, SPELL)) as client:
+        yield client
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+def test_page_and_model_info(client, recognizer, monkeypatch):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'src="app.js"' in page.text and 'id="letter"' in page.text
+    assert client.get("/app.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/style.css").headers["content-type"].startswith("text/css")
+    assert client.get("/app.py").status_code == 404
+    info = client.get("/api/info").json()
+    assert info["classes"] == recognizer.classes and info["input_size"] == 32 and info["roi"] is None
+    monkeypatch.setattr(recognizer, "roi", Roi(0.5, 0.1, 0.45, 0.6))
+    assert client.get("/api/info").json()["roi"] == [0.5, 0.1, 0.45, 0.6]
+
+
+@pytest.mark.parametrize("label, encoding, content_type", [("A", ".jpg", "image/jpeg"), ("B", ".png", "image/png"),
+                                                         ("C", ".png", "image/png; charset=binary")])
+def test_predict_names_the_sign_in_a_posted_image(client, label, encoding, content_type):
+    body = cv2.imencode(encoding, draw(label, 3))[1].tobytes()
+    answer = client.post("/api/predict", content=body, headers={"Content-Type": content_type})
+    assert answer.status_code == 200
+    assert answer.json()["label"] == label and 0 < answer.json()["probability"] <= 1 and len(answer.json()["top_k"]) == 3
+
+
+def _chunks(total: int, size: int = 256 * 1024):
+    for start in range(0, total, size):
+        yield b"\0" * min(size, total - start)
+
+
+@pytest.mark.parametrize("content_type, body, status, message", [
+    ("text/plain", b"hello", 415, "Content-Type must be one of image/jpeg"),
+    (None, b"\xff\xd8 no type", 415, "not none"),
+    ("image/jpeg", b"this is not a picture", 400, "not an image"),
+    ("image/png", b"", 400, "not an image"),
+    ("image/jpeg", b"\0" * (MAX_BYTES + 1), 413, f"at most {MAX_BYTES} bytes"),
+    ("image/jpeg", _chunks(MAX_BYTES + 1), 413, "image too large"),  # chunked: no Content-Length to check first
+], ids=["text", "no-type", "garbage", "empty", "too-large", "too-large-chunked"])
+def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(client, content_type, body, status, message):
+    answer = client.post("/api/predict", content=body, headers={"Content-Type": content_type} if content_type else {})
+    assert answer.status_code == status
+    assert message in answer.json()["error"]
+    good = client.post("/api/predict", content=jpeg(draw("A", 0)), headers={"Content-Type": "image/jpeg"})
+    assert good.status_code == 200 and good.json()["label"] == "A"
+
+
+# --- WebSocket ------------------------------------------------------------------------------
+
+def test_each_page_spells_with_its_own_speller_and_can_clear(client):
+    with client.websocket_connect("/ws") as first, client.websocket_connect("/ws") as second:
+        answers = []
+        for i, label in enumerate(["nothing"] * 2 + ["A"] * 4 + ["nothing"] * 3 + ["B"] * 4):
+            first.send_bytes(jpeg(draw(label, i)))
+            answers.append(first.receive_json())
+        assert [a["label"] for a in answers[2:6]] == ["A"] * 4
+        assert [a["committed"] for a in answers].count("A") == 1
+        assert answers[-1]["text"] == "AB"
+        second.send_bytes(jpeg(draw("C", 0)))
+        assert second.receive_json()["text"] == ""
+        first.send_text("clear")
+        assert first.receive_json() == {"text": "", "progress": 0.0}
+
+
+def test_websocket_reports_bad_frames_and_keeps_going(client):
+    with client.websocket_connect("/ws") as ws:
+        ws.send_bytes(b"not a jpeg")
+        assert "not an image" in ws.receive_json()["error"]
+        ws.send_bytes(b"\0" * (MAX_BYTES + 1))
+        assert "frame too large" in ws.receive_json()["error"]
+        ws.send_text("shout")
+        assert "unknown command 'shout'" in ws.receive_json()["error"]
+        ws.send_bytes(jpeg(draw("C", 1)))
+        assert ws.receive_json()["label"] == "C"
+
+
+def test_latest_frame_wins_while_the_model_is_busy(recognizer, monkeypatch):
+    started, release = threading.Event(), threading.Event()
+    predict_batch = recognizer.predict_batch
+
+    def slow(images):
+        started.set()
+        release.wait(10)
+        return predict_batch(images)
+
+    monkeypatch.setattr(recognizer, "predict_batch", slow)
+    with TestClient(create_app(recognizer, SPELL)) as client, client.websocket_connect("/ws") as ws:
+        ws.send_bytes(jpeg(draw("A", 0)))
+        assert started.wait(10)
+        ws.send_bytes(jpeg(draw("B", 0)))
+        ws.send_bytes(jpeg(draw("C", 0)))  # replaces B, which is never read
+        ws.send_text("clear")
+        assert ws.receive_json() == {"text": "", "progress": 0.0}  # the connection answers while the model is busy
+        assert client.get("/api/info").status_code == 200  # and so does the rest of the server
+        release.set()
+        assert [ws.receive_json()["label"] for _ in range(2)] == ["A", "C"]
+
+
+def test_latest_frame_mailbox_keeps_only_the_newest():
+    async def scenario():
+        latest = LatestFrame()
+        for frame in (b"1", b"2", b"3"):
+            latest.put(frame)
+        first = await latest.take()
+        latest.put(b"4")
+        return first, await latest.take()
+
+    assert asyncio.run(scenario()) == (b"3", b"4")
+
+
+# --- the command ----------------------------------------------------------------------------
+
+def test_serve_listens_on_localhost_by_default_and_spells_with_the_flags_given(tiny_onnx, monkeypatch):
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+    result = CliRunner().invoke(main, ["serve", "--model", str(tiny_onnx), "--provider", "cpu", "--hold", "5", "--min-prob", "0.3"])
+    assert result.exit_code == 0, result.output
+    assert (served["host"], served["port"]) == ("127.0.0.1", 8000)
+    assert "open http://127.0.0.1:8000/" in result.output
+    with TestClient(served["app"]) as client, client.websocket_connect("/ws") as ws:
+        committed = []
+        for i in range(5):
+            ws.send_bytes(jpeg(draw("A", i)))
+            committed.append(ws.receive_json()["committed"])
+        assert committed == [None] * 4 + ["A"]
+
+
+# --- the page in a real browser -------------------------------------------------------------
+
+CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  "--window-size=960,780")
+
+
+def write_y4m(path: Path, labels: list[str], width: int = 320, height: int = 240, fps: int = 10) -> Path:
+    """A fake-camera video: each synthetic sign fills the centred square, the default region of interest."""
+    side = min(width, height)
+    x0, y0 = (width - side) // 2, (height - side) // 2
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for i, label in enumerate(labels):
+            picture = np.full((height, width, 3), 115, np.uint8)
+            picture[y0:y0 + side, x0:x0 + side] = draw(label, i, side)
+            out.write(b"FRAME\n" + cv2.cvtColor(picture, cv2.COLOR_BGR2YUV_I420).tobytes())
+    return path
+
+
+@contextmanager
+def serving(app):
+    """uvicorn in a thread on a free port of 127.0.0.1; yields the page's URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        listener.close()
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """Headless Chromium whose camera plays a synthetic video: nothing, A, nothing, B, looped."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="the browser test needs selenium (the dev extra)")
+    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (browser and driver):
+        pytest.skip("the browser test needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
+    video = write_y4m(tmp_path / "camera.y4m", ["nothing"] * 5 + ["A"] * 30 + ["nothing"] * 5 + ["B"] * 30)
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--use-file-for-fake-video-capture={video}"):
+        options.add_argument(flag)
+    session = webdriver.Chrome(service=webdriver.ChromeService(driver), options=options)
+    yield session
+    session.quit()
+
+
+@pytest.mark.browser
+def test_page_reads_signs_from_the_camera_and_types_them(chromium, recognizer, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with serving(create_app(recognizer, SpellerConfig(hold_frames=4, min_probability=0.4))) as url:
+        chromium.get(url)
+        wait = WebDriverWait(chromium, 25, poll_frequency=0.2)
+        wait.until(lambda page: "AB" in page.find_element(By.ID, "text").text)
+        letter = chromium.find_element(By.ID, "letter").text
+        assert letter in ("A", "B", "C", "nothing"), letter
+        assert chromium.find_element(By.ID, "probability").text.endswith("%")
+        assert float(chromium.find_element(By.ID, "fps").text) > 0
+        assert "error" not in chromium.find_element(By.ID, "status").get_attribute("class")
+        # ASL_SCREENSHOT=runtime/web/screenshot.png refreshes the README's picture.
+        screenshot = Path(os.environ.get("ASL_SCREENSHOT") or tmp_path / "page.png")
+        assert chromium.save_screenshot(str(screenshot))
+        chromium.find_element(By.ID, "clear").click()  # "AB" comes back only after a whole loop of the video
+        wait.until(lambda page: "AB" not in page.find_element(By.ID, "text").text)
