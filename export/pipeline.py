@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import onnx
 
-from asl.data.arrays import load_set
+from asl.data.arrays import SetArrays, load_sets
 from asl.export import graph, int8
 from asl.export.fp16 import to_fp16
 from asl.export.parity import compare, describe
@@ -34,8 +34,8 @@ class ExportRequest:
     out: Path
     fp16: bool = False
     int8: bool = False
-    calib: Path | None = None          # class folders: calibration from the train part, gate on the val part
-    data: Path | None = None           # class folders for the parity check (default: calib); synthetic when neither
+    calib: list[Path] = field(default_factory=list)   # class folders: calibration from train parts, gate on val parts
+    data: list[Path] = field(default_factory=list)    # class folders for the parity check (default: calib); synthetic when none
     opset: int = graph.OPSET
     static_batch: bool = False
     calib_method: str = "auto"         # auto = measure all of int8.METHODS and keep the most accurate
@@ -60,12 +60,18 @@ def _check_writable(path: Path) -> None:
         raise ExportError(f"cannot write {path}: permission denied")
 
 
-def _evenly(indices: np.ndarray, labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
-    """Up to `count` indices spread evenly over the classes present."""
-    classes = np.unique(labels[indices])
-    per_class = max(1, -(-count // len(classes)))
-    picked = [rng.permutation(indices[labels[indices] == c])[:per_class] for c in classes]
-    return np.sort(np.concatenate(picked))[:count] if count < sum(map(len, picked)) else np.sort(np.concatenate(picked))
+def _evenly(labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to `count` indices into `labels`, spread evenly over the classes present."""
+    classes = np.unique(labels)
+    per_class = -(-count // len(classes))
+    picked = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in classes])
+    return np.sort(rng.permutation(picked)[:count])
+
+
+def _pooled(sets: list[SetArrays], part: str) -> tuple[np.ndarray, np.ndarray]:
+    """The `train` or `val` part of several sets as one (images, labels) pair."""
+    return (np.concatenate([s.images[getattr(s, part)] for s in sets]),
+            np.concatenate([s.labels[getattr(s, part)] for s in sets]))
 
 
 def _write(proto: onnx.ModelProto, path: Path) -> None:
@@ -84,19 +90,19 @@ def export(req: ExportRequest) -> list[Path]:
     targets = {"fp32": req.out} | {p: variant_path(req.out, p) for p, on in (("fp16", req.fp16), ("int8", req.int8)) if on}
     for path in targets.values():
         _check_writable(path)
-    if req.int8 and req.calib is None:
+    if req.int8 and not req.calib:
         raise ExportError("--int8 needs real images to calibrate on: pass --calib DATA_DIR")
     if req.calib_method != "auto" and req.calib_method not in int8.METHODS:
         raise ExportError(f"unknown calibration method {req.calib_method!r}: choose auto or one of {', '.join(int8.METHODS)}")
     rng = np.random.default_rng(req.seed)
 
-    calib_set = load_set(req.calib, size) if req.calib else None
-    parity_set = load_set(req.data, size) if req.data else calib_set
-    if parity_set is not None:
-        pool = parity_set.val if len(parity_set.val) else np.arange(len(parity_set.labels))
-        chosen = _evenly(pool, parity_set.labels, req.max_parity_images, rng)
-        images, labels = parity_set.images[chosen], parity_set.labels[chosen]
-        source = f"{len(chosen)} validation images of {parity_set.name}"
+    calib_sets = load_sets(req.calib, size) if req.calib else []
+    parity_sets = load_sets(req.data, size) if req.data else calib_sets
+    if parity_sets:
+        images, labels = _pooled(parity_sets, "val")
+        chosen = _evenly(labels, req.max_parity_images, rng)
+        images, labels = images[chosen], labels[chosen]
+        source = f"{len(chosen)} validation images of {', '.join(s.name for s in parity_sets)}"
     else:
         images, labels = rng.integers(0, 256, (64, size, size, 3), dtype=np.uint8), None
         source = "64 synthetic images (pass --data for a check on real images)"
@@ -124,7 +130,7 @@ def export(req: ExportRequest) -> list[Path]:
         half = to_fp16(proto)
         built["fp16"] = (half, measure(half, "fp16"))
     if req.int8:
-        candidate, result = _build_int8(req, proto, calib_set, rng, measure, built["fp32"][1])
+        candidate, result = _build_int8(req, proto, calib_sets, rng, measure, built["fp32"][1])
         stamp(candidate, "int8", result)
         built["int8"] = (candidate, result)
 
@@ -136,10 +142,10 @@ def export(req: ExportRequest) -> list[Path]:
     return written
 
 
-def _build_int8(req: ExportRequest, proto: onnx.ModelProto, calib_set, rng, measure, fp32_result: dict):
+def _build_int8(req: ExportRequest, proto: onnx.ModelProto, calib_sets: list[SetArrays], rng, measure, fp32_result: dict):
     """Quantize with each calibration method, keep the most accurate, and apply the accuracy gate."""
-    calib_pool = calib_set.train if len(calib_set.train) else np.arange(len(calib_set.labels))
-    calibration = calib_set.images[_evenly(calib_pool, calib_set.labels, req.calib_images, rng)]
+    pool, pool_labels = _pooled(calib_sets, "train")
+    calibration = pool[_evenly(pool_labels, req.calib_images, rng)]
     methods = int8.METHODS if req.calib_method == "auto" else (req.calib_method,)
     trials = {}
     for method in methods:

@@ -67,7 +67,7 @@ def tiny_onnx(tmp_path_factory, tiny_checkpoint, synthetic_data) -> Path:
     from asl.export.pipeline import ExportRequest, export
 
     out = tmp_path_factory.mktemp("export") / "tiny.onnx"
-    export(ExportRequest(tiny_checkpoint, out, int8=True, calib=synthetic_data, calib_images=48))
+    export(ExportRequest(tiny_checkpoint, out, int8=True, calib=[synthetic_data], calib_images=48))
     return out
 
 

@@ -54,7 +54,7 @@ def test_metadata_travels_inside_the_file(tiny_onnx):
 
 
 def test_fp16_and_static_batch(tiny_checkpoint, synthetic_data, tmp_path):
-    written = export(ExportRequest(tiny_checkpoint, tmp_path / "m.onnx", fp16=True, static_batch=True, data=synthetic_data))
+    written = export(ExportRequest(tiny_checkpoint, tmp_path / "m.onnx", fp16=True, static_batch=True, data=[synthetic_data]))
     assert [p.name for p in written] == ["m.onnx", "m.fp16.onnx"]
     half = onnx.load(str(tmp_path / "m.fp16.onnx"))
     assert half.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 1
@@ -64,7 +64,7 @@ def test_fp16_and_static_batch(tiny_checkpoint, synthetic_data, tmp_path):
 
 def test_int8_gate_fails_without_leaving_a_file(tiny_checkpoint, synthetic_data, tmp_path):
     with pytest.raises(ExportError, match="below fp32"):
-        export(ExportRequest(tiny_checkpoint, tmp_path / "m.onnx", int8=True, calib=synthetic_data, calib_images=8,
+        export(ExportRequest(tiny_checkpoint, tmp_path / "m.onnx", int8=True, calib=[synthetic_data], calib_images=8,
                              calib_method="minmax", int8_max_drop=-1.0))
     assert list(tmp_path.iterdir()) == []
 

@@ -61,8 +61,8 @@ def test_empty_scenes_type_nothing(asl_data):
     from asl.runtime.spelling import Speller
 
     recognizer = Recognizer()
-    folders = sorted(p for p in asl_data.rglob("*") if p.is_dir() and p.name.lower() == "nothing")
-    for folder in folders:
+    # Empty rooms (home_signer's `nothing` holds idle hands, a different question).
+    for folder in (asl_data / "asl_alphabet/asl_alphabet_train/asl_alphabet_train/nothing", asl_data / "webcam_wall/nothing"):
         frames = [cv2.imread(str(f)) for f in sorted(folder.iterdir(), key=natural_key)[-60:]]  # the validation end
         predictions = recognizer.predict_batch(frames)
         speller = Speller()

@@ -173,16 +173,24 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
     results = _evaluate(final, eval_parts, device)
     info = ModelInfo(
         classes=list(CLASSES), input_size=cfg.input_size, arch="aslnet",
-        train_data=[{"name": s.name, "path": str(s.root), "images": len(s.labels), "train": len(s.train), "val": len(s.val)}
-                    for s in sets] + [{"name": s.name, "path": str(s.root), "images": len(s.labels), "held_out": True}
-                                      for s in holdouts],
+        train_data=[{"name": s.name, "images": len(s.labels), "train": len(s.train), "val": len(s.val)} for s in sets]
+        + [{"name": s.name, "images": len(s.labels), "held_out": True} for s in holdouts],
         val_accuracy={k: round(r["top1"], 6) for k, r in results.items()},
     )
     checkpoint_path = out / CHECKPOINT_NAME
     final_cpu = final.to("cpu")
-    atomic_save(checkpoint_dict(final_cpu, "aslnet", info, train_config=asdict(cfg)), checkpoint_path)
+    atomic_save(checkpoint_dict(final_cpu, "aslnet", info, train_config=_portable(cfg)), checkpoint_path)
     write_reports(out, history, results, info)
     return checkpoint_path
+
+
+def _portable(cfg: TrainConfig) -> dict:
+    """The run's settings with data folders reduced to their names: a shipped file names no local path."""
+    settings = asdict(cfg)
+    for key in ("data", "holdout"):
+        settings[key] = [Path(p).name for p in settings[key]]
+    settings["out"] = Path(cfg.out).name
+    return settings
 
 
 def write_reports(out: Path, history: list[dict], results: dict[str, dict], info: ModelInfo) -> None:
