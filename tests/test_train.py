@@ -88,3 +88,24 @@ def test_seed_cnn_is_the_reference_architecture():
 def test_asl_help_is_instant_and_imports_no_torch():
     code = "import sys; from asl.runtime.cli import main; import asl.runtime; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_augmentation_keeps_layout_range_and_label_mass():
+    from asl.train.augment import AugmentConfig, BatchAugment
+
+    images = torch.randint(0, 256, (16, 32, 32, 3), dtype=torch.uint8)
+    labels = torch.arange(16) % 29
+    out, targets = BatchAugment(AugmentConfig(cutmix=0.5, mixup=0.5), 29, generator=torch.Generator().manual_seed(0))(images, labels)
+    assert out.shape == (16, 32, 32, 3) and out.is_contiguous() and 0 <= out.min() and out.max() <= 255
+    assert torch.allclose(targets.sum(1), torch.ones(16))
+
+
+def test_hands_segmented_on_black_get_new_backgrounds():
+    from asl.train.augment import AugmentConfig, BatchAugment
+
+    images = torch.zeros(8, 32, 32, 3, dtype=torch.uint8)
+    images[:, 10:22, 10:22] = 200                      # a "hand" on black
+    config = AugmentConfig(background=1.0, zoom=(1, 1), shift=0, rotate=0, hflip=0, cutmix=0, mixup=0, noise=0, blur=0)
+    out, _ = BatchAugment(config, 29, generator=torch.Generator().manual_seed(0))(images, torch.zeros(8, dtype=torch.long))
+    corners = out[:, :4, :4].reshape(8, -1).amax(1)
+    assert (corners > 0).sum() >= 5                     # most images now have a non-black room (some stay black on purpose)

@@ -28,6 +28,7 @@ class AugmentConfig:
     blur: float = 0.2
     noise: float = 6.0                        # max Gaussian sigma, in pixel units
     background: float = 0.8                   # chance to put a hand segmented on black onto a new background
+    skin_background: float = 0.0              # chance to cut other hands out by skin colour onto a new background
     cutmix: float = 0.3
     mixup: float = 0.1
 
@@ -37,6 +38,15 @@ class AugmentConfig:
 
 def _uniform(n: int, low: float, high: float, device, generator) -> torch.Tensor:
     return torch.rand(n, device=device, generator=generator) * (high - low) + low
+
+
+def _skin_mask(x: torch.Tensor) -> torch.Tensor:
+    """A rough hand mask from skin colour (YCrCb box), cleaned by a majority filter: N×1×H×W in {0, 1}."""
+    b, g, r = x[:, 0], x[:, 1], x[:, 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    cr, cb = (r - y) * 0.713 + 128, (b - y) * 0.564 + 128
+    skin = ((cr > 135) & (cr < 180) & (cb > 75) & (cb < 130) & (y > 35)).float().unsqueeze(1)
+    return (F.avg_pool2d(skin, 5, 1, 2) > 0.5).float()
 
 
 class BatchAugment:
@@ -53,7 +63,7 @@ class BatchAugment:
     def __call__(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = images.permute(0, 3, 1, 2).float()
         targets = F.one_hot(labels, self.num_classes).float()
-        x = self._replace_black_background(x)
+        x = self._replace_background(x)
         x = self._geometry(x)
         x = self._colour(x)
         x = self._blur_and_noise(x)
@@ -64,33 +74,47 @@ class BatchAugment:
     def _rand(self, n: int, low: float = 0.0, high: float = 1.0, device=None) -> torch.Tensor:
         return _uniform(n, low, high, device, self.gen)
 
-    def _replace_black_background(self, x: torch.Tensor) -> torch.Tensor:
-        if self.cfg.background <= 0:
-            return x
-        n, _, h, w = x.shape
-        dark = (x.amax(1, keepdim=True) < 28).float()
-        border = torch.cat([dark[..., 0, :], dark[..., -1, :], dark[..., :, 0], dark[..., :, -1]], -1).mean((1, 2))
-        chosen = (border > 0.6) & (self._rand(n, device=x.device) < self.cfg.background)
+    def _replace_background(self, x: torch.Tensor) -> torch.Tensor:
+        """Hands onto other rooms: exact for hands segmented on black, a skin-colour mask otherwise."""
+        n = x.shape[0]
+        hand = torch.zeros_like(x[:, :1])
+        chosen = torch.zeros(n, dtype=torch.bool, device=x.device)
+        if self.cfg.background > 0:
+            dark = (x.amax(1, keepdim=True) < 28).float()
+            border = torch.cat([dark[..., 0, :], dark[..., -1, :], dark[..., :, 0], dark[..., :, -1]], -1).mean((1, 2))
+            segmented = (border > 0.6) & (self._rand(n, device=x.device) < self.cfg.background)
+            hand = torch.where(segmented.view(n, 1, 1, 1), 1 - dark, hand)
+            chosen |= segmented
+        if self.cfg.skin_background > 0:
+            skin = _skin_mask(x)
+            share = skin.mean((1, 2, 3))
+            plausible = (share > 0.05) & (share < 0.6) & ~chosen
+            picked = plausible & (self._rand(n, device=x.device) < self.cfg.skin_background)
+            hand = torch.where(picked.view(n, 1, 1, 1), skin, hand)
+            chosen |= picked
         if not chosen.any():
             return x
         idx = chosen.nonzero().squeeze(1)
-        k = len(idx)
-        # Half the time a real empty scene, otherwise a random colour gradient.
-        ramp = torch.linspace(0, 1, w, device=x.device).view(1, 1, 1, w)
-        c0 = self._rand(k * 3, 0, 255, x.device).view(k, 3, 1, 1)
-        c1 = self._rand(k * 3, 0, 255, x.device).view(k, 3, 1, 1)
-        bg = c0 + (c1 - c0) * ramp
+        alpha = F.avg_pool2d(hand[idx], 3, 1, 1, count_include_pad=False)
+        x = x.clone()
+        x[idx] = alpha * x[idx] + (1 - alpha) * self._backgrounds(len(idx), *x.shape[-2:], x.device)
+        return x
+
+    def _backgrounds(self, k: int, h: int, w: int, device) -> torch.Tensor:
+        """k backgrounds: empty rooms from the training data, colour gradients, or black."""
+        ramp = torch.linspace(0, 1, w, device=device).view(1, 1, 1, w)
+        c0 = self._rand(k * 3, 0, 255, device).view(k, 3, 1, 1)
+        c1 = self._rand(k * 3, 0, 255, device).view(k, 3, 1, 1)
+        bg = (c0 + (c1 - c0) * ramp).expand(k, 3, h, w)
+        kind = self._rand(k, device=device).view(k, 1, 1, 1)
+        bg = torch.where(kind < 0.15, torch.zeros_like(bg), bg)
         if self.backgrounds is not None:
             pick = torch.randint(len(self.backgrounds), (k,), device=self.backgrounds.device, generator=self.gen)
-            real = self.backgrounds[pick].to(x.device)
+            real = self.backgrounds[pick].to(device)
             if real.shape[-2:] != (h, w):
                 real = F.interpolate(real, size=(h, w), mode="bilinear", align_corners=False)
-            use_real = (self._rand(k, device=x.device) < 0.5).view(k, 1, 1, 1)
-            bg = torch.where(use_real, real, bg.expand(k, 3, h, w))
-        alpha = 1 - F.avg_pool2d(dark[idx], 3, 1, 1, count_include_pad=False)
-        x = x.clone()
-        x[idx] = alpha * x[idx] + (1 - alpha) * bg
-        return x
+            bg = torch.where(kind > 0.5, real, bg)
+        return bg
 
     def _geometry(self, x: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]
