@@ -8,6 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
+from asl.models import default_model_path
 from asl.runtime.errors import AslError
 from asl.runtime.image import Roi, read_image, to_model_input
 from asl.runtime.metadata import ModelInfo
@@ -29,13 +30,6 @@ class Prediction:
                 "top_k": [[name, round(p, 4)] for name, p in self.top_k]}
 
 
-def default_model() -> Path:
-    """The bundled model: int8 when it shipped (it passed its accuracy gate), else fp32."""
-    from asl.models import default_model_path
-
-    return default_model_path()
-
-
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
@@ -51,7 +45,7 @@ class Recognizer:
     def __init__(self, model: str | os.PathLike | bytes | None = None, provider: str = "auto",
                  threads: int | None = None, strict: bool = False, roi: Roi | None = None, top_k: int = 3):
         if model is None:
-            model = default_model()
+            model = default_model_path()
         if not isinstance(model, bytes):
             model = Path(model)
             if not model.is_file():
