@@ -18,7 +18,8 @@ def _ints(text: str) -> list[int]:
               help="ONNX model to time (repeatable; default: the bundled fp32 and int8 models, and fp16 if present).")
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
               help="PyTorch checkpoint: the reference for parity (default: the bundled asl.pt).")
-@click.option("--data", type=click.Path(path_type=Path), default=None, help="Labelled folder for accuracy parity.")
+@click.option("--data", multiple=True, type=click.Path(path_type=Path),
+              help="Labelled folder (repeatable): accuracy parity on its validation part (the last 20% of frames).")
 @click.option("--providers", default="cpu", show_default=True, help="Comma-separated: cpu, cuda, tensorrt.")
 @click.option("--batch", "batches", default="1,8,32", show_default=True, help="Batch sizes.")
 @click.option("--threads", default="1,2", show_default=True, help="CPU thread counts.")
@@ -36,7 +37,7 @@ def bench(models, checkpoint, data, providers, batches, threads, no_seed, min_se
         if not models:
             raise click.ClickException("no bundled ONNX models found: pass --model")
     checkpoint = checkpoint or (bundled.CHECKPOINT if bundled.CHECKPOINT.is_file() else None)
-    config = BenchConfig(list(models), checkpoint, data, [p.strip().lower() for p in providers.split(",")],
+    config = BenchConfig(list(models), checkpoint, list(data), [p.strip().lower() for p in providers.split(",")],
                          _ints(batches), _ints(threads), not no_seed, min_seconds)
     report = run_bench(config, progress=lambda line: click.echo(line, err=True))
     for path in write_reports(report, out):

@@ -41,7 +41,7 @@ def markdown(report: dict) -> str:
     out += _table(report["frame_path"], [("variant", "variant", ""), ("threads", "threads", "d"), ("p50 ms", "p50_ms", ".2f"),
                                          ("p99 ms", "p99_ms", ".2f"), ("frames/s", "fps", ".0f")])
     if report["parity"]:
-        out += ["", f"## Accuracy parity on `{report['config']['data']}`", ""]
+        out += ["", f"## Accuracy parity on the validation parts of {', '.join(report['config']['data'])}", ""]
         out += _table(report["parity"], [("variant", "variant", ""), ("images", "n", "d"), ("top-1", "top1", ".2%"),
                                          ("agreement with PyTorch fp32", "agreement", ".2%"),
                                          ("max abs logit diff", "max_abs_logit_diff", ".2e")])
@@ -108,7 +108,7 @@ def _plot_accuracy(report: dict, path: Path) -> None:
         ax.scatter(latency, 100 * row["top1"], s=60)
         ax.annotate(row["variant"], (latency, 100 * row["top1"]), fontsize=8, xytext=(5, 5), textcoords="offset points")
     ax.set(xlabel=f"p50 latency at batch 1, {threads} threads (ms)", ylabel="top-1 %",
-           title=f"accuracy vs latency on {Path(report['config']['data']).name}")
+           title="accuracy vs latency (validation images)")
     ax.grid(alpha=0.3)
     _save(fig, path)
 

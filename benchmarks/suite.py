@@ -24,7 +24,7 @@ log = logging.getLogger("asl")
 class BenchConfig:
     models: list[Path]                     # ONNX files of ours
     checkpoint: Path | None                # the PyTorch reference
-    data: Path | None = None               # labelled folder for parity
+    data: list[Path] = field(default_factory=list)   # labelled folders: parity on their validation parts
     providers: list[str] = field(default_factory=lambda: ["cpu"])
     batches: list[int] = field(default_factory=lambda: [1, 8, 32])
     threads: list[int] = field(default_factory=lambda: [1, 2])
@@ -128,7 +128,7 @@ def run_bench(cfg: BenchConfig, progress=None) -> dict:
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, (cfg.frame_size[1], cfg.frame_size[0], 3), dtype=np.uint8)
     report = {"machine": machine_info(), "config": {"batches": cfg.batches, "threads": cfg.threads,
-                                                    "providers": cfg.providers, "data": str(cfg.data) if cfg.data else None},
+                                                    "providers": cfg.providers, "data": [Path(d).name for d in cfg.data]},
               "latency": [], "frame_path": [], "parity": [], "unavailable": []}
     last_backends: list[Backend] = []
     for threads in cfg.threads:
@@ -152,13 +152,15 @@ def run_bench(cfg: BenchConfig, progress=None) -> dict:
 
 
 def _parity(cfg: BenchConfig, backends: list[Backend]) -> list[dict]:
-    from asl.data.arrays import load_set
+    from asl.data.arrays import load_sets
 
     if not backends:
         return []
-    arrays = load_set(cfg.data, backends[0].input_size, val_fraction=0.0, progress=False)
-    step = max(1, len(arrays.labels) // cfg.max_parity_images)
-    images, labels = arrays.images[::step], arrays.labels[::step]
+    sets = load_sets(cfg.data, backends[0].input_size, progress=False)
+    images = np.concatenate([s.images[s.val] for s in sets])
+    labels = np.concatenate([s.labels[s.val] for s in sets])
+    step = max(1, len(labels) // cfg.max_parity_images)
+    images, labels = images[::step], labels[::step]
     outputs = {b.name: np.concatenate([b.logits(images[i:i + 64]) for i in range(0, len(images), 64)]) for b in backends}
     reference = next((outputs[b.name] for b in backends if b.runtime == "PyTorch" and b.provider == "cpu"), None)
     rows = []
