@@ -36,7 +36,7 @@ class TrainConfig:
     data: list[str]
     out: str
     holdout: list[str] = field(default_factory=list)   # scored every epoch, never trained on
-    epochs: int = 24
+    epochs: int = 16
     batch_size: int = 128
     lr: float = 3e-3
     weight_decay: float = 0.02
@@ -104,8 +104,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
 
     sets = load_sets(cfg.data, cfg.input_size, cfg.val_fraction, progress=progress)
     holdouts = load_sets(cfg.holdout, cfg.input_size, 0.0, progress=progress)
-    for s in sets + holdouts:
+    for s in sets:
         _echo(s.summary())
+    for s in holdouts:
+        _echo(f"{s.name}: {len(s.labels)} images, {len(np.unique(s.labels))} classes, held out (scored, never trained on)")
     eval_parts = {f"val:{s.name}": (s.images[s.val], s.labels[s.val]) for s in sets if len(s.val)}
     eval_parts.update({f"holdout:{s.name}": (s.images, s.labels) for s in holdouts})
 
