@@ -113,13 +113,13 @@ def export(req: ExportRequest) -> list[Path]:
     graph.check(proto)
     log.info("graph: opset %d, IR %d, %s", req.opset, proto.ir_version, "simplified by onnxsim" if simplified else "not simplified")
 
-    def measure(candidate: onnx.ModelProto, precision: str) -> dict:
+    def measure(candidate: onnx.ModelProto, precision: str, label: str = "") -> dict:
         """Parity of `candidate` through the runtime itself, stamped into its metadata."""
         stamp(candidate, precision, {})
         result = compare(reference, Recognizer(candidate.SerializeToString(), provider="cpu").logits(images), labels)
         result["images"] = source
         stamp(candidate, precision, result)
-        log.info("%s parity: %s", precision, describe(result))
+        log.info("%s parity: %s", label or precision, describe(result))
         return result
 
     def stamp(candidate: onnx.ModelProto, precision: str, parity: dict) -> None:
@@ -150,7 +150,7 @@ def _build_int8(req: ExportRequest, proto: onnx.ModelProto, calib_sets: list[Set
     trials = {}
     for method in methods:
         candidate = int8.quantize(proto, calibration, method)
-        trials[method] = (candidate, measure(candidate, "int8"))
+        trials[method] = (candidate, measure(candidate, "int8", f"int8 ({method} calibration)"))
     key = "top1" if "top1" in fp32_result else "agreement"
     best = max(methods, key=lambda m: (trials[m][1][key], trials[m][1]["agreement"]))
     candidate, result = trials[best]
