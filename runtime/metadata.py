@@ -19,6 +19,8 @@ class ModelInfo:
     color_order: str = "BGR"       # OpenCV's order: what cv2.imread and VideoCapture give
     input_dtype: str = "uint8"     # raw pixels; scaling and normalisation are inside the model
     resize: str = "area"           # how the region of interest is brought to input_size
+    pixel_mean: list[float] = field(default_factory=list)   # the in-graph normalisation, BGR, 0..255 units
+    pixel_std: list[float] = field(default_factory=list)
     arch: str = ""
     precision: str = "fp32"
     train_data: list[dict] = field(default_factory=list)

@@ -25,7 +25,7 @@ from asl.runtime.scoring import score
 from asl.train.augment import AugmentConfig, BatchAugment
 from asl.train.checkpoint import CheckpointError, atomic_save, checkpoint_dict
 from asl.train.inference import predict_logits, resolve_device
-from asl.train.model import build_model, count_flops, count_params
+from asl.train.model import PIXEL_MEAN_BGR, PIXEL_STD_BGR, build_model, count_flops, count_params
 
 CHECKPOINT_NAME = "asl.pt"
 STATE_NAME = "last.pt"
@@ -175,6 +175,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
     results = _evaluate(final, eval_parts, device)
     info = ModelInfo(
         classes=list(CLASSES), input_size=cfg.input_size, arch="aslnet",
+        pixel_mean=list(PIXEL_MEAN_BGR), pixel_std=list(PIXEL_STD_BGR),
         train_data=[{"name": s.name, "images": len(s.labels), "train": len(s.train), "val": len(s.val)} for s in sets]
         + [{"name": s.name, "images": len(s.labels), "held_out": True} for s in holdouts],
         val_accuracy={k: round(r["top1"], 6) for k, r in results.items()},
