@@ -29,6 +29,7 @@ class AugmentConfig:
     noise: float = 6.0                        # max Gaussian sigma, in pixel units
     background: float = 0.8                   # chance to put a hand segmented on black onto a new background
     skin_background: float = 0.0              # chance to cut other hands out by skin colour onto a new background
+    clutter: float = 0.0                      # share of generated backgrounds that are busy noise rather than gradients
     cutmix: float = 0.3
     mixup: float = 0.1
 
@@ -86,12 +87,13 @@ class BatchAugment:
             hand = torch.where(segmented.view(n, 1, 1, 1), 1 - dark, hand)
             chosen |= segmented
         if self.cfg.skin_background > 0:
-            skin = _skin_mask(x)
-            share = skin.mean((1, 2, 3))
-            plausible = (share > 0.05) & (share < 0.6) & ~chosen
-            picked = plausible & (self._rand(n, device=x.device) < self.cfg.skin_background)
-            hand = torch.where(picked.view(n, 1, 1, 1), skin, hand)
-            chosen |= picked
+            candidates = (~chosen & (self._rand(n, device=x.device) < self.cfg.skin_background)).nonzero().squeeze(1)
+            if len(candidates):
+                skin = _skin_mask(x[candidates])
+                share = skin.mean((1, 2, 3))
+                plausible = (share > 0.05) & (share < 0.6)  # a hand-sized patch of skin, else leave the image
+                hand[candidates[plausible]] = skin[plausible]
+                chosen[candidates[plausible]] = True
         if not chosen.any():
             return x
         idx = chosen.nonzero().squeeze(1)
@@ -101,11 +103,13 @@ class BatchAugment:
         return x
 
     def _backgrounds(self, k: int, h: int, w: int, device) -> torch.Tensor:
-        """k backgrounds: empty rooms from the training data, colour gradients, or black."""
+        """k backgrounds: empty rooms from the training data, colour gradients, clutter, or black."""
         ramp = torch.linspace(0, 1, w, device=device).view(1, 1, 1, w)
         c0 = self._rand(k * 3, 0, 255, device).view(k, 3, 1, 1)
         c1 = self._rand(k * 3, 0, 255, device).view(k, 3, 1, 1)
         bg = (c0 + (c1 - c0) * ramp).expand(k, 3, h, w)
+        if self.cfg.clutter > 0:
+            bg = torch.where(self._rand(k, device=device).view(k, 1, 1, 1) < self.cfg.clutter, self._clutter(k, h, w, device), bg)
         kind = self._rand(k, device=device).view(k, 1, 1, 1)
         bg = torch.where(kind < 0.15, torch.zeros_like(bg), bg)
         if self.backgrounds is not None:
@@ -115,6 +119,14 @@ class BatchAugment:
                 real = F.interpolate(real, size=(h, w), mode="bilinear", align_corners=False)
             bg = torch.where(kind > 0.5, real, bg)
         return bg
+
+    def _clutter(self, k: int, h: int, w: int, device) -> torch.Tensor:
+        """Busy rooms the data lacks (floors, shelves, furniture): colour noise at several scales."""
+        out = torch.zeros(k, 3, h, w, device=device)
+        for cells, weight in ((3, 0.5), (8, 0.3), (24, 0.2)):
+            noise = torch.rand(k, 3, cells, cells, device=device, generator=self.gen) * 255
+            out += weight * F.interpolate(noise, size=(h, w), mode="bicubic", align_corners=False)
+        return out.clamp_(0, 255)
 
     def _geometry(self, x: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]
@@ -144,13 +156,15 @@ class BatchAugment:
         return 255 * (x / 255).pow(gamma)
 
     def _blur_and_noise(self, x: torch.Tensor) -> torch.Tensor:
+        """Blur some images, add sensor noise to half of them (computed for those images only)."""
         n, dev = x.shape[0], x.device
-        if self.cfg.blur > 0:
-            blurred = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
-            x = torch.where((self._rand(n, device=dev) < self.cfg.blur).view(n, 1, 1, 1), blurred, x)
-        if self.cfg.noise > 0:
-            sigma = self._rand(n, 0, self.cfg.noise, dev).view(n, 1, 1, 1)
-            x = x + torch.randn(x.shape, device=dev, generator=self.gen) * sigma
+        blurred = (self._rand(n, device=dev) < self.cfg.blur).nonzero().squeeze(1)
+        if len(blurred):
+            x[blurred] = F.avg_pool2d(x[blurred], 3, 1, 1, count_include_pad=False)
+        noisy = (self._rand(n, device=dev) < 0.5).nonzero().squeeze(1) if self.cfg.noise > 0 else blurred[:0]
+        if len(noisy):
+            sigma = self._rand(len(noisy), 0, self.cfg.noise, dev).view(-1, 1, 1, 1)
+            x[noisy] += torch.randn((len(noisy), *x.shape[1:]), device=dev, generator=self.gen) * sigma
         return x
 
     def _mix(self, x: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
