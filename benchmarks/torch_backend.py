@@ -1,6 +1,7 @@
 """PyTorch backends: our checkpoint, and the seed CNN with random weights (its speed and size do not depend on them)."""
 from __future__ import annotations
 
+import copy
 import io
 
 import numpy as np
@@ -18,7 +19,7 @@ def _state_bytes(model: torch.nn.Module) -> int:
 
 
 def torch_backend(model: torch.nn.Module, label: str, input_size: int, threads: int, device: str = "cpu") -> Backend:
-    model = model.eval().to(device)
+    model = copy.deepcopy(model).eval().to(device)  # one copy per device: .to() moves a module in place
     torch.set_num_threads(threads)
 
     def logits(batch: np.ndarray) -> np.ndarray:

@@ -126,7 +126,7 @@ def count_flops(model: nn.Module, input_size: int) -> int:
     was_training = model.training
     model.eval()
     with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(torch.zeros(1, input_size, input_size, 3))
+        model(torch.zeros(1, input_size, input_size, 3, device=next(model.parameters()).device))
     model.train(was_training)
     return counter.get_total_flops()
 
