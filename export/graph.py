@@ -1,6 +1,7 @@
 """PyTorch → ONNX: a pinned opset and IR version, full checker, onnxsim, metadata from the checkpoint."""
 from __future__ import annotations
 
+import copy
 import io
 import logging
 import warnings
@@ -11,6 +12,7 @@ import torch
 from torch import nn
 
 from asl.runtime.metadata import ModelInfo
+from asl.train.model import Preprocess
 
 log = logging.getLogger("asl")
 
@@ -23,7 +25,10 @@ INPUT_NAME, OUTPUT_NAME = "pixels", "logits"
 
 def torch_to_onnx(model: nn.Module, input_size: int, opset: int = OPSET, static_batch: bool = False) -> onnx.ModelProto:
     """Trace the model on a uint8 NHWC batch: the graph takes raw camera pixels."""
-    model = model.eval().to("cpu")
+    model = copy.deepcopy(model).eval().to("cpu")
+    for module in model.modules():
+        if isinstance(module, Preprocess):
+            module.expand_mean(input_size)
     example = torch.zeros(1, input_size, input_size, 3, dtype=torch.uint8)
     buffer = io.BytesIO()
     axes = None if static_batch else {INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}}
