@@ -58,7 +58,8 @@ def tiny_checkpoint(tmp_path_factory, synthetic_data) -> Path:
     os.environ.setdefault("ASL_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
     config = TrainConfig(data=[str(synthetic_data)], out=str(out), epochs=12, batch_size=8, lr=1e-2, input_size=32, threads=1,
                          width=0.5, expand=2, warmup_epochs=0.5, ema_decay=0.9,
-                         augment=AugmentConfig(rotate=5, hflip=0, cutmix=0, mixup=0, background=0, grayscale=0, noise=0, blur=0))
+                         augment=AugmentConfig(rotate=5, hflip=0, cutmix=0, mixup=0, background=0, skin_background=0, clutter=0,
+                                                 grayscale=0, noise=0, blur=0))
     return train(config, progress=False)
 
 

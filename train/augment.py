@@ -28,8 +28,8 @@ class AugmentConfig:
     blur: float = 0.2
     noise: float = 6.0                        # max Gaussian sigma, in pixel units
     background: float = 0.8                   # chance to put a hand segmented on black onto a new background
-    skin_background: float = 0.0              # chance to cut other hands out by skin colour onto a new background
-    clutter: float = 0.0                      # share of generated backgrounds that are busy noise rather than gradients
+    skin_background: float = 0.3              # chance to cut other hands out by skin colour onto a new background
+    clutter: float = 0.5                      # share of generated backgrounds that are busy noise rather than gradients
     cutmix: float = 0.3
     mixup: float = 0.1
 
