@@ -26,3 +26,15 @@ def test_bench_report_on_tiny_models(tiny_onnx, tiny_checkpoint, synthetic_data,
     markdown = (tmp_path / "bench.md").read_text()
     assert "faster" in markdown and "| AslNet ONNX int8 cpu |" in markdown
     assert (tmp_path / "bench-latency.png").stat().st_size > 0 and (tmp_path / "bench-accuracy.png").stat().st_size > 0
+
+
+def test_torch_backend_leaves_the_callers_model_alone():
+    """One model serves a CPU and a CUDA backend: making one must not move or switch the other."""
+    import numpy as np
+
+    from asl.benchmarks.torch_backend import torch_backend
+    from asl.train.model import AslNet
+
+    model = AslNet(width=0.25).train()
+    backend = torch_backend(model, "AslNet", 32, threads=1, device="cpu")
+    assert model.training and backend.logits(np.zeros((2, 32, 32, 3), np.uint8)).shape == (2, 29)
