@@ -23,8 +23,9 @@ class SetArrays:
     val: np.ndarray          # indices of the validation part (last frames of each class)
     skipped: Counter
 
-    def summary(self) -> str:
-        text = f"{self.name}: {len(self.labels)} images, {len(np.unique(self.labels))} classes, {len(self.train)} train / {len(self.val)} val"
+    def summary(self, held_out: bool = False) -> str:
+        split = "held out (scored, never trained on)" if held_out else f"{len(self.train)} train / {len(self.val)} val"
+        text = f"{self.name}: {len(self.labels)} images, {len(np.unique(self.labels))} classes, {split}"
         if self.skipped:
             text += " (skipped " + ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())) + ")"
         return text

@@ -107,7 +107,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
     for s in sets:
         _echo(s.summary())
     for s in holdouts:
-        _echo(f"{s.name}: {len(s.labels)} images, {len(np.unique(s.labels))} classes, held out (scored, never trained on)")
+        _echo(s.summary(held_out=True))
     eval_parts = {f"val:{s.name}": (s.images[s.val], s.labels[s.val]) for s in sets if len(s.val)}
     eval_parts.update({f"holdout:{s.name}": (s.images, s.labels) for s in holdouts})
 
