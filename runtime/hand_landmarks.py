@@ -1,0 +1,34 @@
+"""MediaPipe's hand landmark model in ONNX Runtime: 21 joints from the crop of one hand's region."""
+from __future__ import annotations
+
+import numpy as np
+
+from asl.runtime.hand_roi import HandRoi, to_frame, warp
+
+INPUT_SIZE = 224
+MIN_PRESENCE = 0.5       # MediaPipe's min_tracking_confidence
+
+
+class LandmarkModel:
+    """Landmarks of the hand inside a rotated region, from `hand_landmark_{lite,full}.onnx`."""
+
+    def __init__(self, session):
+        self.session = session
+        self._input = session.get_inputs()[0].name
+
+    def run(self, frame: np.ndarray, roi: HandRoi) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """(21×3 landmarks in frame pixels, 21×3 world landmarks in metres, presence, P(left hand)).
+
+        Landmark z is depth relative to the wrist, in the same pixel scale as x and y. P(left hand)
+        is for the frame as given (not mirrored): the model's own label assumes a selfie view.
+        """
+        crop = warp(frame, roi, INPUT_SIZE)
+        tensor = crop[None, :, :, ::-1].astype(np.float32) / 255.0
+        landmarks, presence, handedness, world = self.session.run(
+            ["landmarks", "presence", "handedness", "world_landmarks"], {self._input: tensor})
+        points = landmarks.reshape(21, 3) / INPUT_SIZE
+        world = world.reshape(21, 3)
+        c, s = np.cos(roi.angle), np.sin(roi.angle)  # world landmarks come in the crop's frame: turn them back
+        world = np.column_stack([world[:, 0] * c - world[:, 1] * s, world[:, 0] * s + world[:, 1] * c, world[:, 2]])
+        # The model's score is "left hand" for a mirrored (selfie) picture, i.e. a right hand as the camera sees it.
+        return to_frame(points, roi), world.astype(np.float32), float(presence.ravel()[0]), 1.0 - float(handedness.ravel()[0])

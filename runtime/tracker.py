@@ -1,0 +1,133 @@
+"""HandTracker: the signing hand anywhere in the frame, as MediaPipe's hand pipeline finds it.
+
+Still images always run the palm detector. Video follows the hand as MediaPipe does: the next
+frame's region comes from this frame's landmarks, and the palm detector runs again only when the
+landmark model says the hand has gone.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from asl.runtime.errors import AslError
+from asl.runtime.hand_landmarks import MIN_PRESENCE, LandmarkModel
+from asl.runtime.hand_roi import HandRoi, roi_from_landmarks
+from asl.runtime.palm import PalmDetector
+from asl.runtime.providers import ProviderError, create_session
+
+VARIANTS = ("lite", "full")
+HAND_MODEL_KEY = "asl.hand_model"
+
+
+class HandModelError(AslError, RuntimeError):
+    """A hand model file that is missing or is not one of ours."""
+
+
+@dataclass(frozen=True)
+class Hand:
+    """One tracked hand. Landmarks are MediaPipe's 21 joints (0 wrist, 4 thumb tip … 20 little fingertip)."""
+
+    landmarks: np.ndarray        # 21×3, frame pixels (z: depth from the wrist, same scale)
+    world: np.ndarray            # 21×3, metres, centred near the hand
+    presence: float              # the landmark model's confidence that a hand is in its region
+    left: float                  # P(left hand), as the camera sees it
+    roi: HandRoi                 # the region the landmarks were read from
+    palms: int = 1               # palms the detector found (0 when tracked from the previous frame)
+
+    @property
+    def handedness(self) -> str:
+        return "left" if self.left >= 0.5 else "right"
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """Axis-aligned box (x0, y0, x1, y1) around the landmarks."""
+        (x0, y0), (x1, y1) = self.landmarks[:, :2].min(0), self.landmarks[:, :2].max(0)
+        return float(x0), float(y0), float(x1), float(y1)
+
+    def to_dict(self) -> dict:
+        return {"handedness": self.handedness, "presence": round(self.presence, 3),
+                "box": [round(v, 1) for v in self.box], "palms": self.palms,
+                "landmarks": np.round(self.landmarks, 1).tolist()}
+
+
+def hand_model_path(kind: str, variant: str, folder: Path | None = None) -> Path:
+    """`models/palm_detection_lite.onnx`, `models/hand_landmark_full.onnx`, …"""
+    from asl.models import MODELS_DIR
+
+    return Path(folder or MODELS_DIR) / f"{kind}_{variant}.onnx"
+
+
+def load_hand_session(path: Path, kind: str, provider: str, threads: int | None, strict: bool):
+    """A session for one hand model, or one line that names the file and how to rebuild it."""
+    if not path.is_file():
+        raise HandModelError(f"hand model not found: {path} (rebuild it with `asl export-hands`, "
+                             "which needs pip install 'asl-edge[hands]')")
+    try:
+        session, active = create_session(path, provider, threads, strict)
+    except ProviderError:
+        raise
+    except Exception as err:  # a damaged or foreign file
+        raise HandModelError(f"cannot load hand model {path}: {str(err).strip().splitlines()[0]}") from None
+    meta = session.get_modelmeta().custom_metadata_map
+    found = json.loads(meta.get(HAND_MODEL_KEY, "{}")).get("kind")
+    if found != kind:
+        raise HandModelError(f"{path} is not a {kind} model from `asl export-hands` (its metadata says {found!r})")
+    return session, active
+
+
+class HandTracker:
+    """Finds the most confident hand in BGR frames with the palm and landmark ONNX models."""
+
+    def __init__(self, detector: str = "lite", landmarks: str = "full", provider: str = "auto",
+                 threads: int | None = None, strict: bool = False, folder: str | os.PathLike | None = None,
+                 min_presence: float = MIN_PRESENCE):
+        for variant in (detector, landmarks):
+            if variant not in VARIANTS:
+                raise HandModelError(f"unknown hand model variant {variant!r}: choose one of {', '.join(VARIANTS)}")
+        folder = Path(folder) if folder else None
+        palm_session, self.provider = load_hand_session(hand_model_path("palm_detection", detector, folder),
+                                                        "palm_detection", provider, threads, strict)
+        landmark_session, _ = load_hand_session(hand_model_path("hand_landmark", landmarks, folder),
+                                                "hand_landmark", provider, threads, strict)
+        self.detector = PalmDetector(palm_session)
+        self.landmark_model = LandmarkModel(landmark_session)
+        self.min_presence = min_presence
+        self.variants = (detector, landmarks)
+        self._tracked: HandRoi | None = None
+        self.detections = 0   # palm detector runs since the last reset (tracking tests count them)
+
+    def reset(self) -> None:
+        """Forget the tracked hand: the next video frame runs the palm detector."""
+        self._tracked = None
+        self.detections = 0
+
+    def detect(self, frame: np.ndarray) -> Hand | None:
+        """Still-image mode: palm detection, then landmarks on the most confident palm's region."""
+        self.detections += 1
+        palms = self.detector.detect(frame)
+        for palm in palms:  # best first; a palm whose region holds no hand is a false detection
+            hand = self._read(frame, palm.roi, len(palms))
+            if hand is not None:
+                return hand
+        return None
+
+    def track(self, frame: np.ndarray) -> Hand | None:
+        """Video mode: follow the hand from the previous frame; detect only when it was lost."""
+        if self._tracked is not None:
+            hand = self._read(frame, self._tracked, 0)
+            if hand is not None:
+                self._tracked = roi_from_landmarks(hand.landmarks)
+                return hand
+        hand = self.detect(frame)
+        self._tracked = roi_from_landmarks(hand.landmarks) if hand is not None else None
+        return hand
+
+    def _read(self, frame: np.ndarray, roi: HandRoi, palms: int) -> Hand | None:
+        landmarks, world, presence, left = self.landmark_model.run(frame, roi)
+        if presence < self.min_presence:
+            return None
+        return Hand(landmarks, world, presence, left, roi, palms)
