@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from asl.runtime.files import atomic_path, check_output_dir, write_atomic
 
 
 def _table(rows: list[dict], columns: list[tuple[str, str, str]]) -> list[str]:
@@ -16,7 +17,7 @@ def _table(rows: list[dict], columns: list[tuple[str, str, str]]) -> list[str]:
 
 def markdown(report: dict) -> str:
     m, s = report["machine"], report["summary"]
-    out = [f"# Benchmark: AslNet vs the seed CNN", "",
+    out = ["# Benchmark: AslNet vs the seed CNN", "",
            f"Machine: {m['cpu']}, {m['cores']} cores, {m['system']}; ONNX Runtime {m['onnxruntime']}"
            + (f", PyTorch {m['torch']}" + (f", GPU {m['cuda_device']}" if m.get("cuda_device") else "") if "torch" in m else "")
            + ". Medians of repeated runs after warm-up, all measured in this one run.", ""]
@@ -53,20 +54,14 @@ def markdown(report: dict) -> str:
 
 
 def write_reports(report: dict, out: Path, name: str = "bench") -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_dir(out)
     paths = [out / f"{name}.md", out / f"{name}.json", out / f"{name}-latency.png", out / f"{name}-accuracy.png"]
-    _atomic_text(paths[0], markdown(report))
-    _atomic_text(paths[1], json.dumps(report, indent=2))
+    write_atomic(paths[0], markdown(report))
+    write_atomic(paths[1], json.dumps(report, indent=2))
     _plot_latency(report, paths[2])
     if report["parity"]:
         _plot_accuracy(report, paths[3])
     return [p for p in paths if p.exists()]
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _pyplot():
@@ -114,9 +109,8 @@ def _plot_accuracy(report: dict, path: Path) -> None:
 
 
 def _save(fig, path: Path) -> None:
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    os.replace(tmp, path)
     import matplotlib.pyplot as plt
 
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
     plt.close(fig)

@@ -13,6 +13,7 @@ import numpy as np
 from asl.benchmarks.backend import Backend
 from asl.benchmarks.latency import summarize, time_calls
 from asl.export.parity import compare
+from asl.runtime.batches import in_batches
 from asl.runtime.image import to_model_input
 from asl.runtime.providers import ProviderError
 from asl.runtime.recognizer import softmax
@@ -31,7 +32,7 @@ class BenchConfig:
     seed_baseline: bool = True
     min_seconds: float = 2.0
     frame_size: tuple[int, int] = (640, 480)   # a VGA camera frame for the end-to-end path
-    max_parity_images: int = 3000
+    max_parity_images: int = 1500            # as the export's gate (asl.data.arrays.PARITY_IMAGES), same images
 
 
 def machine_info() -> dict:
@@ -152,16 +153,12 @@ def run_bench(cfg: BenchConfig, progress=None) -> dict:
 
 
 def _parity(cfg: BenchConfig, backends: list[Backend]) -> list[dict]:
-    from asl.data.arrays import load_sets
+    from asl.data.arrays import load_sets, parity_sample
 
     if not backends:
         return []
-    sets = load_sets(cfg.data, backends[0].input_size, progress=False)
-    images = np.concatenate([s.images[s.val] for s in sets])
-    labels = np.concatenate([s.labels[s.val] for s in sets])
-    step = max(1, len(labels) // cfg.max_parity_images)
-    images, labels = images[::step], labels[::step]
-    outputs = {b.name: np.concatenate([b.logits(images[i:i + 64]) for i in range(0, len(images), 64)]) for b in backends}
+    images, labels = parity_sample(load_sets(cfg.data, backends[0].input_size), cfg.max_parity_images)
+    outputs = {b.name: in_batches(b.logits, images, 64) for b in backends}
     reference = next((outputs[b.name] for b in backends if b.runtime == "PyTorch" and b.provider == "cpu"), None)
     rows = []
     for b in backends:

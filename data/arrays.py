@@ -11,6 +11,7 @@ import numpy as np
 from asl.data.cache import decode_set
 from asl.data.folders import DataError, find_images
 from asl.data.split import frame_block_split
+from asl.runtime.progress import Progress
 
 
 @dataclass
@@ -32,7 +33,7 @@ class SetArrays:
 
 
 def load_set(root: str | os.PathLike, size: int, val_fraction: float = 0.2, name: str | None = None,
-             cache_dir: Path | None = None, progress: bool = True) -> SetArrays:
+             cache_dir: Path | None = None, progress: Progress | None = None) -> SetArrays:
     image_set = find_images(root, name)
     images, labels, kept = decode_set(image_set, size, cache_dir, progress)
     if len(kept) == 0:
@@ -43,7 +44,7 @@ def load_set(root: str | os.PathLike, size: int, val_fraction: float = 0.2, name
 
 
 def load_sets(roots: list, size: int, val_fraction: float = 0.2, cache_dir: Path | None = None,
-              progress: bool = True) -> list[SetArrays]:
+              progress: Progress | None = None) -> list[SetArrays]:
     """Several folders at once, each named after its folder (made unique when two share a name)."""
     names = [Path(r).resolve().name for r in roots]
     sets = []
@@ -52,3 +53,30 @@ def load_sets(roots: list, size: int, val_fraction: float = 0.2, cache_dir: Path
             name = f"{Path(root).resolve().parent.name}-{name}"
         sets.append(load_set(root, size, val_fraction, name, cache_dir, progress))
     return sets
+
+
+# How many validation images parity is measured on, by the export's int8 gate and by `asl bench` alike.
+PARITY_IMAGES = 1500
+
+
+def pooled(sets: list[SetArrays], part: str) -> tuple[np.ndarray, np.ndarray]:
+    """The `train` or `val` part of several sets as one (images, labels) pair."""
+    return (np.concatenate([s.images[getattr(s, part)] for s in sets]),
+            np.concatenate([s.labels[getattr(s, part)] for s in sets]))
+
+
+def evenly(labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to `count` indices into `labels`, spread evenly over the classes present."""
+    classes = np.unique(labels)
+    per_class = -(-count // len(classes))
+    picked = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in classes])
+    return np.sort(rng.permutation(picked)[:count])
+
+
+def parity_sample(sets: list[SetArrays], count: int = PARITY_IMAGES,
+                  rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The validation images parity is measured on: up to `count`, evenly over the classes, drawn by `rng`
+    (seed 0 when None). The export and the benchmark draw the same images, so their figures agree."""
+    images, labels = pooled(sets, "val")
+    chosen = evenly(labels, count, np.random.default_rng(0) if rng is None else rng)
+    return images[chosen], labels[chosen]

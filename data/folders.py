@@ -14,8 +14,8 @@ from pathlib import Path
 
 from asl.data.classes import CLASSES, class_index
 from asl.runtime.errors import AslError
+from asl.runtime.files import IMAGE_SUFFIXES, natural_key
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 _TEST_NAME = re.compile(r"^(?P<label>[^_]+)_test$", re.IGNORECASE)
 
 
@@ -47,11 +47,6 @@ class ImageSet:
         if self.skipped:
             text += " (skipped " + ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())) + ")"
         return text
-
-
-def natural_key(path: Path) -> tuple:
-    """Sort key that orders `A5.jpg` before `A10.jpg` (frame order, not string order)."""
-    return tuple(int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.stem))
 
 
 def _label_of(path: Path) -> int | None:

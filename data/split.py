@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from asl.data.folders import Sample
+from asl.data.folders import DataError, Sample
 
 
 def frame_block_split(samples: list[Sample], val_fraction: float = 0.2) -> tuple[list[int], list[int]]:
@@ -17,7 +17,7 @@ def frame_block_split(samples: list[Sample], val_fraction: float = 0.2) -> tuple
     The split is a pure function of the file names, so it is the same on every run and machine.
     """
     if not 0.0 <= val_fraction < 1.0:
-        raise ValueError("val_fraction must be in [0, 1)")
+        raise DataError(f"the validation share must be at least 0 and below 1, not {val_fraction}")
     by_class: dict[int, list[int]] = defaultdict(list)
     for i, sample in enumerate(samples):
         by_class[sample.label].append(i)

@@ -6,6 +6,8 @@ import logging
 import numpy as np
 import onnx
 
+from asl.runtime.batches import in_batches
+
 log = logging.getLogger("asl")
 
 # Opset 17 / IR 8 load in ONNX Runtime 1.14 and newer: JetPack 5's 1.16–1.18 wheels and the
@@ -20,9 +22,7 @@ def run_outputs(proto: onnx.ModelProto, batch: np.ndarray) -> list[np.ndarray]:
 
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     name, size = session.get_inputs()[0].name, session.get_inputs()[0].shape[0]
-    step = size if isinstance(size, int) else len(batch)
-    runs = [session.run(None, {name: batch[i:i + step]}) for i in range(0, len(batch), step)]
-    return [np.concatenate(parts) for parts in zip(*runs)]
+    return in_batches(lambda part: session.run(None, {name: part}), batch, size if isinstance(size, int) else None)
 
 
 def simplify(proto: onnx.ModelProto, probe: np.ndarray) -> tuple[onnx.ModelProto, bool]:

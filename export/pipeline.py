@@ -4,19 +4,20 @@ A failed check or a bad argument leaves no file behind.
 """
 from __future__ import annotations
 
+import functools
 import logging
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import onnx
 
-from asl.data.arrays import SetArrays, load_sets
+from asl.data.arrays import PARITY_IMAGES, SetArrays, evenly, load_sets, parity_sample, pooled
 from asl.export import graph, int8
 from asl.export.fp16 import to_fp16
 from asl.export.parity import compare, describe
 from asl.runtime.errors import AslError
+from asl.runtime.files import check_writable, write_together
 from asl.runtime.recognizer import Recognizer
 from asl.train.checkpoint import load_checkpoint
 from asl.train.inference import predict_logits
@@ -40,47 +41,18 @@ class ExportRequest:
     static_batch: bool = False
     calib_method: str = "auto"         # auto = measure all of int8.METHODS and keep the most accurate
     calib_images: int = 300
-    max_parity_images: int = 1500
+    max_parity_images: int = PARITY_IMAGES
     int8_max_drop: float = 0.005       # the gate: int8 top-1 may trail fp32 by at most this much
     force: bool = False
     seed: int = 0
 
 
+PRECISIONS = ("fp32", "fp16", "int8")
+
+
 def variant_path(out: Path, precision: str) -> Path:
     """`asl.onnx` → `asl.fp16.onnx` / `asl.int8.onnx`."""
     return out if precision == "fp32" else out.with_name(f"{out.stem}.{precision}{out.suffix}")
-
-
-def _check_writable(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ExportError(f"cannot create {path.parent}: {err.strerror}") from None
-    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise ExportError(f"cannot write {path}: permission denied")
-
-
-def _evenly(labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
-    """Up to `count` indices into `labels`, spread evenly over the classes present."""
-    classes = np.unique(labels)
-    per_class = -(-count // len(classes))
-    picked = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in classes])
-    return np.sort(rng.permutation(picked)[:count])
-
-
-def _pooled(sets: list[SetArrays], part: str) -> tuple[np.ndarray, np.ndarray]:
-    """The `train` or `val` part of several sets as one (images, labels) pair."""
-    return (np.concatenate([s.images[getattr(s, part)] for s in sets]),
-            np.concatenate([s.labels[getattr(s, part)] for s in sets]))
-
-
-def _write(proto: onnx.ModelProto, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        onnx.save(proto, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def export(req: ExportRequest) -> list[Path]:
@@ -89,7 +61,7 @@ def export(req: ExportRequest) -> list[Path]:
     size = info.input_size
     targets = {"fp32": req.out} | {p: variant_path(req.out, p) for p, on in (("fp16", req.fp16), ("int8", req.int8)) if on}
     for path in targets.values():
-        _check_writable(path)
+        check_writable(path)
     if req.int8 and not req.calib:
         raise ExportError("--int8 needs real images to calibrate on: pass --calib DATA_DIR")
     if req.calib_method != "auto" and req.calib_method not in int8.METHODS:
@@ -99,10 +71,8 @@ def export(req: ExportRequest) -> list[Path]:
     calib_sets = load_sets(req.calib, size) if req.calib else []
     parity_sets = load_sets(req.data, size) if req.data else calib_sets
     if parity_sets:
-        images, labels = _pooled(parity_sets, "val")
-        chosen = _evenly(labels, req.max_parity_images, rng)
-        images, labels = images[chosen], labels[chosen]
-        source = f"{len(chosen)} validation images of {', '.join(s.name for s in parity_sets)}"
+        images, labels = parity_sample(parity_sets, req.max_parity_images, rng)
+        source = f"{len(labels)} validation images of {', '.join(s.name for s in parity_sets)}"
     else:
         images, labels = rng.integers(0, 256, (64, size, size, 3), dtype=np.uint8), None
         source = "64 synthetic images (pass --data for a check on real images)"
@@ -134,18 +104,19 @@ def export(req: ExportRequest) -> list[Path]:
         stamp(candidate, "int8", result)
         built["int8"] = (candidate, result)
 
-    written = []
-    for precision, (candidate, _) in built.items():
+    for candidate, _ in built.values():
         graph.check(candidate)
-        _write(candidate, targets[precision])
-        written.append(targets[precision])
-    return written
+    # A variant of an older export that this one does not replace would pair a new fp32 with an old int8.
+    stale = [p for p in (variant_path(req.out, v) for v in PRECISIONS if v not in built) if p.exists()]
+    for path in stale:
+        log.info("removing %s: left from an older export, it does not belong with the new %s", path, req.out.name)
+    return write_together({targets[p]: functools.partial(onnx.save, candidate) for p, (candidate, _) in built.items()}, stale)
 
 
 def _build_int8(req: ExportRequest, proto: onnx.ModelProto, calib_sets: list[SetArrays], rng, measure, fp32_result: dict):
     """Quantize with each calibration method, keep the most accurate, and apply the accuracy gate."""
-    pool, pool_labels = _pooled(calib_sets, "train")
-    calibration = pool[_evenly(pool_labels, req.calib_images, rng)]
+    pool, pool_labels = pooled(calib_sets, "train")
+    calibration = pool[evenly(pool_labels, req.calib_images, rng)]
     methods = int8.METHODS if req.calib_method == "auto" else (req.calib_method,)
     trials = {}
     for method in methods:

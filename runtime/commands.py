@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from asl.runtime.providers import CHOICES
+from asl.runtime.providers import CHOICES, MAX_THREADS
 from asl.runtime.spelling import SpellerConfig
 
 _SPELL = SpellerConfig()
@@ -18,42 +18,54 @@ provider_option = click.option("--provider", default="auto", show_default=True, 
                                help="Execution provider; auto = TensorRT, then CUDA, then CPU, whichever is installed.")
 
 
+threads_option = click.option("--threads", type=click.IntRange(1, MAX_THREADS), default=None,
+                              help=f"CPU threads for ONNX Runtime (1..{MAX_THREADS}; default: ONNX Runtime's choice).")
+
+
 def model_options(command):
     """--model, --provider, --strict, --threads: how every runtime verb loads its model."""
     for option in reversed([
         click.option("--model", type=click.Path(path_type=Path), default=None, help="ONNX model (default: the bundled int8 model)."),
         provider_option,
         click.option("--strict", is_flag=True, help="Fail instead of falling back when the provider asked for cannot run."),
-        click.option("--threads", type=int, default=None, help="CPU threads for ONNX Runtime."),
+        threads_option,
     ]):
         command = option(command)
     return command
 
 
 def roi_option(command):
-    return click.option("--roi", default=None, metavar="X,Y,W,H",
-                        help="Region of interest in fractions of the frame, e.g. 0.5,0.1,0.45,0.6 (default: centred square).")(command)
+    """--hand and --roi: where in the frame the classifier looks."""
+    command = click.option("--roi", default=None, metavar="X,Y,W,H",
+                           help="A fixed box in fractions of the frame, e.g. 0.5,0.1,0.45,0.6 (implies --hand box).")(command)
+    return click.option("--hand", type=click.Choice(("track", "box")), default="track", show_default=True,
+                        help="track: find the hand anywhere in the frame and read a crop around it; "
+                             "box: read a fixed box (--roi, or the centred square).")(command)
 
 
 def speller_options(command):
-    """--hold, --min-prob, --break-frames: the fingerspelling settings of `live` and `serve`."""
+    """--hold, --window, --min-prob: the fingerspelling settings of `live` and `serve` (asl.runtime.spelling)."""
     for option in reversed([
-        click.option("--hold", type=int, default=_SPELL.hold_frames, show_default=True, help="Frames a sign must be held to be typed."),
-        click.option("--min-prob", type=float, default=_SPELL.min_probability, show_default=True, help="Probability a frame needs to count."),
-        click.option("--break-frames", type=int, default=_SPELL.break_frames, show_default=True,
-                     help="Frames of something else needed before the same sign can be typed again."),
+        click.option("--hold", type=click.FloatRange(0, 10), default=_SPELL.hold, show_default=True, metavar="SECONDS",
+                     help="Seconds a sign must stay the window's clear favourite to be typed."),
+        click.option("--window", type=click.FloatRange(0, 5), default=_SPELL.window, show_default=True, metavar="SECONDS",
+                     help="Seconds of frames whose probabilities are averaged."),
+        click.option("--min-prob", type=click.FloatRange(0, 1), default=_SPELL.min_probability, show_default=True,
+                     help="Window-average probability a sign needs to become the candidate."),
     ]):
         command = option(command)
     return command
 
 
-def load_recognizer(model, provider, strict, threads, roi=None):
+def load_recognizer(model, provider, strict, threads, roi=None, hand="track"):
     """The Recognizer a verb's options ask for, announcing on stderr what actually runs."""
     from asl.runtime.image import parse_roi
     from asl.runtime.recognizer import Recognizer
 
-    recognizer = Recognizer(model, provider=provider, threads=threads, strict=strict, roi=parse_roi(roi))
-    click.echo(f"model: {recognizer.source} ({recognizer.info.precision}) on {recognizer.provider}", err=True)
+    recognizer = Recognizer(model, provider=provider, threads=threads, strict=strict, roi=parse_roi(roi), hand=hand)
+    where = (f"hands tracked ({'/'.join(recognizer.tracker.variants)} models)" if recognizer.tracker
+             else "fixed box")
+    click.echo(f"model: {recognizer.source} ({recognizer.info.precision}) on {recognizer.provider}; {where}", err=True)
     return recognizer
 
 
@@ -62,37 +74,45 @@ def load_recognizer(model, provider, strict, threads, roi=None):
 @model_options
 @roi_option
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines on stdout: source, label, probability, top_k.")
-@click.option("--batch-size", type=int, default=16, show_default=True, help="Images per inference call.")
-def predict(source, model, provider, strict, threads, roi, as_json, batch_size):
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=16, show_default=True, help="Images per inference call.")
+def predict(source, model, provider, strict, threads, hand, roi, as_json, batch_size):
     """Name the sign in SOURCE: an image, folder, glob, video file, camera index or GStreamer pipeline.
 
     One line per image or frame. Unreadable images are reported on stderr and skipped.
     """
     from asl.runtime.sources import open_source
 
-    recognizer = load_recognizer(model, provider, strict, threads, roi)
+    recognizer = load_recognizer(model, provider, strict, threads, roi, hand)
     done = skipped = 0
 
+    stream = recognizer.stream()  # a video's frames follow the hand; still images each search for it
+
     def emit(frames):
-        for frame, prediction in zip(frames, recognizer.predict_batch([f.image for f in frames])):
+        images = [f.image for f in frames]
+        predictions = [stream.predict(im) for im in images] if is_stream else recognizer.predict_batch(images)
+        for frame, prediction in zip(frames, predictions):
             if as_json:
                 click.echo(json.dumps({"source": frame.name, **prediction.to_dict()}))
             else:
-                click.echo(f"{frame.name}\t{prediction.label}\t{prediction.probability:.3f}")
+                no_hand = "\tno hand" if recognizer.tracker is not None and prediction.hand is None else ""
+                click.echo(f"{frame.name}\t{prediction.label}\t{prediction.probability:.3f}{no_hand}")
 
     with open_source(source) as frames:
-        pending = []
-        for frame in frames:
-            if frame.image is None:
-                skipped += 1
-                click.echo(f"skipped: {frame.error}", err=True)
-                continue
-            pending.append(frame)
-            done += 1
-            if len(pending) >= (1 if frames.is_stream else batch_size):
-                emit(pending)
-                pending = []
-        emit(pending)
+        is_stream, pending = frames.is_stream, []
+        try:
+            for frame in frames:
+                if frame.image is None:
+                    skipped += 1
+                    click.echo(f"skipped: {frame.error}", err=True)
+                    continue
+                pending.append(frame)
+                done += 1
+                if len(pending) >= (1 if frames.is_stream else batch_size):
+                    batch, pending = pending, []
+                    emit(batch)
+        finally:  # what was read before an error or Ctrl+C is still reported
+            batch, pending = pending, []
+            emit(batch)
     click.echo(f"{done} predicted, {skipped} skipped", err=True)
     if done == 0:
         sys.exit(1)
@@ -103,9 +123,9 @@ def predict(source, model, provider, strict, threads, roi, as_json, batch_size):
 @model_options
 @roi_option
 @click.option("--headless", is_flag=True, help="No window (for servers and tests).")
-@click.option("--save", type=click.Path(path_type=Path), default=None, help="Write the annotated video here (.mp4 or .avi).")
+@click.option("--save", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the annotated video here (.mp4 or .avi).")
 @speller_options
-def live(source, model, provider, strict, threads, roi, headless, save, hold, min_prob, break_frames):
+def live(source, model, provider, strict, threads, hand, roi, headless, save, hold, window, min_prob):
     """Live recognition and fingerspelling from SOURCE (camera index, video, GStreamer pipeline, picamera2).
 
     Shows the frame, the region of interest, the sign, its probability, FPS and the typed text;
@@ -117,8 +137,8 @@ def live(source, model, provider, strict, threads, roi, headless, save, hold, mi
 
     if not headless:
         check_display()
-    recognizer = load_recognizer(model, provider, strict, threads, roi)
-    speller = Speller(SpellerConfig(hold, min_prob, break_frames))
+    recognizer = load_recognizer(model, provider, strict, threads, roi, hand)
+    speller = Speller(SpellerConfig(window=window, hold=hold, min_probability=min_prob))
     with open_source(source) as frames:
         text = run_live(frames, recognizer, speller, show=not headless, save=save,
                         on_commit=lambda sign, typed: click.echo(f"+{sign:<8} {typed}", err=True))
@@ -132,22 +152,49 @@ def live(source, model, provider, strict, threads, roi, headless, save, hold, mi
 @click.option("--model", type=click.Path(path_type=Path), default=None,
               help="ONNX model or .pt checkpoint (default: the bundled int8 model).")
 @provider_option
-@click.option("--threads", type=int, default=None, help="CPU threads for ONNX Runtime.")
-@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write the full result here.")
-def evaluate(data_dir, model, provider, threads, json_out):
+@threads_option
+@click.option("--hand", type=click.Choice(("track", "box")), default="track", show_default=True,
+              help="track: classify the crop around the hand the tracker finds (no hand = `nothing`); box: the centred square.")
+@click.option("--landmarks", default="auto", show_default=True, metavar="auto|none|PATH",
+              help="Landmark classifier fused with the crop classifier: auto = the one beside the ONNX model (or the bundled one).")
+@click.option("--json", "as_json", is_flag=True, help="The full result as JSON on stdout instead of the table.")
+@click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write the full result as JSON to this file.")
+def evaluate(data_dir, model, provider, threads, hand, landmarks, as_json, report):
     """Top-1 accuracy, per-class recall/precision and confusion of a model on DATA_DIR (class folders or Kaggle test layout)."""
-    from asl.runtime.evaluate import evaluate as run, load_scorer
+    from asl.runtime.cli import progress_bars
+    from asl.runtime.evaluate import evaluate as run
+    from asl.runtime.evaluate import load_scorer
+    from asl.runtime.files import check_writable, write_atomic
     from asl.runtime.scoring import format_table
 
+    if report:
+        check_writable(report)  # before the work, not after it
     logits_fn, info, description = load_scorer(model, provider, threads)
-    click.echo(f"model: {description}", err=True)
-    result = run(data_dir, logits_fn, info)
+    tracker = None
+    if hand == "track":
+        from asl.runtime.tracker import HandTracker
+
+        tracker = HandTracker(provider=provider, threads=1)  # one thread per picture, pictures in parallel
+    shape_model = None
+    if tracker is not None and landmarks != "none":
+        from asl.models import MODELS_DIR
+        from asl.runtime.landmark_classifier import LandmarkClassifier, partner_path
+
+        beside = partner_path(model if model is not None and Path(model).suffix == ".onnx" else MODELS_DIR / "asl.onnx")
+        path = beside if landmarks == "auto" else Path(landmarks)
+        if landmarks != "auto" or path.is_file():
+            shape_model = LandmarkClassifier(path, provider, threads)
+    where = "centred square" if tracker is None else "hands tracked" + (f", fused with {shape_model.path.name}" if shape_model else "")
+    click.echo(f"model: {description}; {where}", err=True)
+    result = run(data_dir, logits_fn, info, tracker=tracker, landmarks=shape_model, progress=progress_bars())
     result["model"] = description
-    click.echo(format_table(result, title=f"{data_dir}"))
+    click.echo(json.dumps(result) if as_json else format_table(result, title=f"{data_dir}"))
+    if "hands" in result:
+        h = result["hands"]
+        click.echo(f"hand found in {h['found']} of {h['found'] + h['not_found']} pictures; the other {h['not_found']} "
+                   f"count as `nothing` ({h['not_found_and_nothing']} of them are `nothing` pictures)", err=True)
     if result["skipped"]:
         click.echo("skipped: " + ", ".join(f"{n} {why}" for why, n in result["skipped"].items()), err=True)
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = json_out.with_name(json_out.name + ".tmp")
-        tmp.write_text(json.dumps(result, indent=2))
-        tmp.replace(json_out)
+    if report:
+        write_atomic(report, json.dumps(result, indent=2))

@@ -9,8 +9,13 @@ import numpy as np
 
 from asl.data import CLASSES, DataError, find_images
 from asl.data.cache import decode_set
+from asl.data.hand_cache import track_set
+from asl.runtime.batches import in_batches
+from asl.runtime.landmark_classifier import LandmarkClassifier, fuse
 from asl.runtime.metadata import ModelInfo
+from asl.runtime.recognizer import CROP_MARGIN, NO_HAND
 from asl.runtime.scoring import score
+from asl.runtime.tracker import HandTracker
 
 LogitsFn = Callable[[np.ndarray], np.ndarray]
 
@@ -30,19 +35,41 @@ def load_scorer(model: str | os.PathLike | None, provider: str = "auto", threads
 
 
 def evaluate(data_dir: str | os.PathLike, logits_fn: LogitsFn, info: ModelInfo, batch_size: int = 64,
-             progress: bool = True) -> dict:
-    """Top-1, per-class figures and confusion over every readable labelled image in `data_dir`."""
+             progress: Callable[[str, int, int], None] | None = None, tracker: HandTracker | None = None,
+             crop_margin: float = CROP_MARGIN, landmarks: LandmarkClassifier | None = None) -> dict:
+    """Top-1, per-class figures and confusion over every readable labelled image in `data_dir`.
+
+    With a tracker, each picture is read as the runtime reads it (hand found, crop classified) and a
+    picture with no hand found counts as the answer `nothing`; `hands` says how many there were.
+    A landmark classifier is fused with the crop classifier, as the runtime does.
+    """
     image_set = find_images(data_dir)
     missing = {CLASSES[s.label] for s in image_set.samples} - set(info.classes)
     if missing:
         raise DataError(f"the model does not know the classes {sorted(missing)} found in {data_dir}")
-    images, labels, _ = decode_set(image_set, info.input_size, progress=progress, use_cache=False)
+    found = None
+    if tracker is None:
+        images, labels, _ = decode_set(image_set, info.input_size, progress=progress, use_cache=False)
+    else:
+        hands = track_set(image_set, tracker, info.input_size, crop_margin, progress=progress)
+        images, found = hands.crops, hands.found
+        labels = np.array([image_set.samples[i].label for i in hands.kept], dtype=np.int64)
     if len(labels) == 0:
         raise DataError(f"no readable images in {data_dir}")
     # Dataset labels index CLASSES; the model's own output order comes from its metadata.
     to_model = np.array([info.classes.index(name) if name in info.classes else -1 for name in CLASSES])
-    logits = np.concatenate([logits_fn(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
-    result = score(to_model[labels], logits.argmax(1), info.classes)
+    logits = in_batches(logits_fn, images, batch_size)
+    if landmarks is not None and found is not None and found.any():
+        shape = landmarks.log_probabilities(hands.landmarks[found], hands.world[found], hands.left[found])
+        logits[found] = fuse(logits[found], shape, landmarks.fusion_weight)
+    predictions = logits.argmax(1)
+    if found is not None:
+        predictions[~found] = info.classes.index(NO_HAND) if NO_HAND in info.classes else -1
+    result = score(to_model[labels], predictions, info.classes)
     result["data"] = str(data_dir)
     result["skipped"] = dict(image_set.skipped)
+    if found is not None:
+        truly_nothing = int(((~found) & (labels == CLASSES.index(NO_HAND))).sum()) if NO_HAND in CLASSES else 0
+        result["hands"] = {"found": int(found.sum()), "not_found": int((~found).sum()),
+                           "not_found_and_nothing": truly_nothing}
     return result

@@ -117,9 +117,18 @@ def roi_from_landmarks(landmarks: np.ndarray) -> HandRoi:
     return _transformed(cx, cy, float(width), float(height), angle, scale=2.0, shift_y=-0.1)
 
 
-def crop_roi(landmarks: np.ndarray, margin: float = 1.25) -> HandRoi:
-    """An upright square around all 21 landmarks, `margin` times their extent: the classifier's hand crop."""
+def crop_roi(landmarks: np.ndarray, margin: float) -> HandRoi:
+    """An upright square around all 21 landmarks, `margin` times their extent."""
     points = landmarks[:, :2]
     low, high = points.min(0), points.max(0)
     centre = (low + high) / 2
     return HandRoi(float(centre[0]), float(centre[1]), float(max(high - low)) * margin, 0.0)
+
+
+def hand_crop(frame: np.ndarray, landmarks: np.ndarray, size: int, margin: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The classifier's view of a hand (training and serving alike): the `crop_roi` square at `size`×`size`,
+    and that square in frame pixels (x0, y0, x1, y1)."""
+    roi = crop_roi(landmarks, margin)
+    half = roi.size / 2
+    region = (int(roi.cx - half), int(roi.cy - half), int(roi.cx + half), int(roi.cy + half))
+    return warp(frame, roi, size), region

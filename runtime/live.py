@@ -9,9 +9,9 @@ from pathlib import Path
 import cv2
 
 from asl.runtime.errors import AslError
-from asl.runtime.image import roi_box
+from asl.runtime.files import AtomicFile
 from asl.runtime.overlay import annotate
-from asl.runtime.sources import Source
+from asl.runtime.sources import Source, SourceError
 from asl.runtime.spelling import Speller
 
 WINDOW = "asl live (q: quit, c: clear)"
@@ -25,11 +25,11 @@ class _VideoFile:
     """cv2.VideoWriter into a temporary name, renamed into place only when the run ends well."""
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int]):
-        self.path = path
-        self.tmp = path.with_name(f"{path.stem}.tmp{path.suffix}")
+        self.file = AtomicFile(path)
         fourcc = cv2.VideoWriter_fourcc(*("mp4v" if path.suffix.lower() in (".mp4", ".m4v", ".mov") else "MJPG"))
-        self.writer = cv2.VideoWriter(str(self.tmp), fourcc, fps, size)
+        self.writer = cv2.VideoWriter(str(self.file.tmp), fourcc, fps, size)
         if not self.writer.isOpened():
+            self.file.discard()
             raise DisplayError(f"cannot write video {path}")
 
     def write(self, image):
@@ -38,9 +38,9 @@ class _VideoFile:
     def close(self, keep: bool):
         self.writer.release()
         if keep:
-            os.replace(self.tmp, self.path)
+            self.file.commit()
         else:
-            self.tmp.unlink(missing_ok=True)
+            self.file.discard()
 
 
 def check_display() -> None:
@@ -57,11 +57,13 @@ def run_live(source: Source, recognizer, speller: Speller, show: bool = True, sa
     fps, last = 0.0, time.perf_counter()
     finished = False
     try:
-        for frame in source:
+        stream = recognizer.stream()
+        for index, frame in enumerate(source):
             if frame.image is None:
                 continue
-            prediction = recognizer.predict_batch([frame.image])[0]
-            committed = speller.update(prediction.label, prediction.probability)
+            prediction = stream.predict(frame.image)
+            # A camera's frames are timed by the clock, a file's by their place in it (the speller counts seconds).
+            committed = speller.update(prediction, time.monotonic() if source.realtime else index / source.fps)
             if committed and on_commit:
                 on_commit(committed, speller.text)
             now = time.perf_counter()
@@ -69,8 +71,7 @@ def run_live(source: Source, recognizer, speller: Speller, show: bool = True, sa
             last = now
             if not (show or save):
                 continue
-            image = annotate(frame.image, roi_box(frame.image.shape, recognizer.roi), prediction, fps, speller.text,
-                             speller.progress)
+            image = annotate(frame.image, prediction, fps, speller.text, speller.progress, speller.candidate)
             if save:
                 if video is None:
                     video = _VideoFile(Path(save), source.fps, (image.shape[1], image.shape[0]))
@@ -88,4 +89,6 @@ def run_live(source: Source, recognizer, speller: Speller, show: bool = True, sa
             video.close(keep=finished)
         if show:
             cv2.destroyAllWindows()
+    if save and video is None:
+        raise SourceError(f"no frame could be read from the source: {save} was not written")
     return speller.text

@@ -18,6 +18,8 @@ log = logging.getLogger("asl")
 CHOICES = ("auto", "tensorrt", "cuda", "cpu")
 ORT_NAMES = {"tensorrt": "TensorrtExecutionProvider", "cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
 SHORT_NAMES = {v: k for k, v in ORT_NAMES.items()}
+# More threads than this only costs memory (each holds a stack and scratch buffers).
+MAX_THREADS = 4 * (os.cpu_count() or 1)
 
 
 class ProviderError(AslError, RuntimeError):
@@ -68,6 +70,8 @@ def create_session(model: str | os.PathLike | bytes, provider: str = "auto", thr
     Returns (session, active short name). Warns when the first choice is not what runs; with
     `strict`, raises ProviderError instead. `auto` never warns about a GPU the machine lacks.
     """
+    if threads is not None and not 1 <= threads <= MAX_THREADS:
+        raise ProviderError(f"threads must be between 1 and {MAX_THREADS} (4 per core), not {threads}")
     ort = import_onnxruntime()
     source = model if isinstance(model, bytes) else os.fspath(model)
     available = set(ort.get_available_providers())

@@ -9,10 +9,18 @@ from typing import Sequence
 import numpy as np
 
 from asl.models import default_model_path
+from asl.runtime.batches import in_batches
 from asl.runtime.errors import AslError
-from asl.runtime.image import Roi, read_image, to_model_input
-from asl.runtime.metadata import ModelInfo
+from asl.runtime.hand_roi import hand_crop
+from asl.runtime.image import Roi, read_image, roi_box, to_model_input
+from asl.runtime.landmark_classifier import LandmarkClassifier, fuse, partner_path
+from asl.runtime.metadata import ModelInfo, check_model
 from asl.runtime.providers import ProviderError, create_session
+from asl.runtime.tracker import Hand, HandTrack, HandTracker
+
+HAND_MODES = ("track", "box")
+NO_HAND = "nothing"        # the answer when the tracker finds no hand
+CROP_MARGIN = 1.25         # the classifier's crop: this many times the landmarks' extent (measured: 1.1–2.0)
 
 
 class ModelError(AslError, RuntimeError):
@@ -24,10 +32,17 @@ class Prediction:
     label: str
     probability: float
     top_k: list[tuple[str, float]]
+    region: tuple[int, int, int, int] | None = None   # the box the classifier read (x0, y0, x1, y1), None: no hand
+    hand: Hand | None = None                          # the tracked hand, when --hand track found one
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "probability": round(self.probability, 4),
-                "top_k": [[name, round(p, 4)] for name, p in self.top_k]}
+        out = {"label": self.label, "probability": round(self.probability, 4),
+               "top_k": [[name, round(p, 4)] for name, p in self.top_k]}
+        if self.region is not None:
+            out["region"] = [int(v) for v in self.region]
+        if self.hand is not None or self.region is None:
+            out["hand"] = self.hand.to_dict() if self.hand is not None else None
+        return out
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -43,7 +58,9 @@ class Recognizer:
     """
 
     def __init__(self, model: str | os.PathLike | bytes | None = None, provider: str = "auto",
-                 threads: int | None = None, strict: bool = False, roi: Roi | None = None, top_k: int = 3):
+                 threads: int | None = None, strict: bool = False, roi: Roi | None = None, top_k: int = 3,
+                 hand: str = "track", tracker: HandTracker | None = None, crop_margin: float = CROP_MARGIN,
+                 landmarks: str | os.PathLike | None = "auto"):
         if model is None:
             model = default_model_path()
         if not isinstance(model, bytes):
@@ -54,6 +71,7 @@ class Recognizer:
         try:
             self.session, self.provider = create_session(model, provider, threads, strict)
             self.info = ModelInfo.from_props(dict(self.session.get_modelmeta().custom_metadata_map))
+            check_model(self.session, self.info)
         except ProviderError:
             raise
         except Exception as err:  # onnxruntime raises its own types for a damaged or foreign file
@@ -62,27 +80,76 @@ class Recognizer:
         self.input_size: int = int(self.info.input_size)
         self.roi = roi
         self.top_k = top_k
+        if hand not in HAND_MODES:
+            raise ModelError(f"unknown hand mode {hand!r}: choose one of {', '.join(HAND_MODES)}")
+        # A region of interest means the fixed box; otherwise the tracker finds the hand.
+        self.hand_mode = "box" if roi is not None else hand
+        if self.hand_mode == "track" and tracker is None:
+            tracker = HandTracker(provider=provider, threads=threads, strict=strict)
+        self.tracker = tracker if self.hand_mode == "track" else None
+        self.crop_margin = crop_margin
+        self.landmarks = self._landmark_classifier(model, landmarks, provider, threads, strict)
         self._input = self.session.get_inputs()[0].name
         batch = self.session.get_inputs()[0].shape[0]
         self._static_batch = batch if isinstance(batch, int) else None  # e.g. a batch-1 export for TensorRT
 
+    def _landmark_classifier(self, model, landmarks, provider, threads, strict) -> LandmarkClassifier | None:
+        """The hand-shape classifier fused with this one: `auto` takes the one shipped beside the model."""
+        if self.tracker is None or landmarks is None or str(landmarks) == "none":
+            return None
+        if str(landmarks) == "auto":
+            if isinstance(model, bytes) or not partner_path(model).is_file():
+                return None
+            landmarks = partner_path(model)
+        classifier = LandmarkClassifier(landmarks, provider, threads, strict)
+        if classifier.classes != self.classes:
+            raise ModelError(f"{classifier.path} names other classes than {self.source}: they cannot be fused")
+        return classifier
+
     def prepare(self, frame: np.ndarray) -> np.ndarray:
-        """Region of interest of a BGR frame, resized to the model's input."""
+        """The fixed region of interest of a BGR frame, resized to the model's input (--hand box)."""
         return to_model_input(frame, self.input_size, self.roi)
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """Raw model outputs for an N×S×S×3 uint8 batch already at the input size."""
         batch = np.ascontiguousarray(batch, dtype=np.uint8)
-        step = self._static_batch or len(batch)
-        outputs = [self.session.run(None, {self._input: batch[i:i + step]})[0] for i in range(0, len(batch), step)]
-        return np.concatenate(outputs).astype(np.float32)
+        return in_batches(lambda part: self.session.run(None, {self._input: part})[0], batch, self._static_batch).astype(np.float32)
 
     def predict_batch(self, images: Sequence[np.ndarray]) -> list[Prediction]:
-        """Predictions for BGR frames of any size (each is cropped to the ROI and resized)."""
-        if len(images) == 0:
-            return []
-        probabilities = softmax(self.logits(np.stack([self.prepare(im) for im in images])))
-        return [self._prediction(p) for p in probabilities]
+        """Predictions for still BGR pictures of any size: each is searched for a hand (or cut to the box)."""
+        if self.tracker is None:
+            return self._classify([(im, None) for im in images])
+        return self._classify([(im, self.tracker.detect(im)) for im in images])
+
+    def stream(self) -> "RecognizerStream":
+        """A video's own tracking state: the hand found in one frame leads the search in the next."""
+        return RecognizerStream(self)
+
+    def _classify(self, views: Sequence[tuple[np.ndarray, Hand | None]]) -> list[Prediction]:
+        """Classify each frame's hand crop (or box) in one batch; a frame with no hand answers `nothing`."""
+        crops, regions, hands = [], [], []
+        for frame, hand in views:
+            if self.tracker is None:
+                crops.append(self.prepare(frame))
+                regions.append(roi_box(frame.shape, self.roi))
+            elif hand is not None:
+                crop, region = hand_crop(frame, hand.landmarks, self.input_size, self.crop_margin)
+                crops.append(crop)
+                regions.append(region)
+                hands.append(hand)
+        scores = self.logits(np.stack(crops)) if crops else np.zeros((0, len(self.classes)), np.float32)
+        if self.landmarks is not None and hands:
+            shape = self.landmarks.log_probabilities(np.stack([h.landmarks for h in hands]),
+                                                     np.stack([h.world for h in hands]), np.array([h.left for h in hands]))
+            scores = fuse(scores, shape, self.landmarks.fusion_weight)
+        probabilities = iter(softmax(scores))
+        predictions, region_iter = [], iter(regions)
+        for _, hand in views:
+            if self.tracker is not None and hand is None:
+                predictions.append(Prediction(NO_HAND, 1.0, [(NO_HAND, 1.0)], None, None))
+            else:
+                predictions.append(self._prediction(next(probabilities), next(region_iter), hand))
+        return predictions
 
     def predict(self, image: np.ndarray | str | os.PathLike) -> Prediction:
         """Prediction for one BGR frame or image file."""
@@ -90,8 +157,20 @@ class Recognizer:
             image = read_image(image)
         return self.predict_batch([image])[0]
 
-    def _prediction(self, probabilities: np.ndarray) -> Prediction:
+    def _prediction(self, probabilities: np.ndarray, region=None, hand: Hand | None = None) -> Prediction:
         order = np.argsort(-probabilities)[: self.top_k]
         top = [(self.classes[i], float(probabilities[i])) for i in order]
-        return Prediction(top[0][0], top[0][1], top)
+        return Prediction(top[0][0], top[0][1], top, region, hand)
+
+
+class RecognizerStream:
+    """Frames of one video or camera, in order: the tracker follows the hand instead of searching every frame."""
+
+    def __init__(self, recognizer: Recognizer):
+        self.recognizer = recognizer
+        self.track = HandTrack(recognizer.tracker) if recognizer.tracker is not None else None
+
+    def predict(self, frame: np.ndarray) -> Prediction:
+        hand = self.track.update(frame) if self.track is not None else None
+        return self.recognizer._classify([(frame, hand)])[0]
 

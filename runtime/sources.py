@@ -11,8 +11,8 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from asl.data.folders import IMAGE_SUFFIXES, natural_key
 from asl.runtime.errors import AslError
+from asl.runtime.files import IMAGE_SUFFIXES, natural_key
 from asl.runtime.image import ImageError, read_image
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
@@ -31,9 +31,11 @@ class Frame:
 
 
 class Source:
-    """Iterable of Frames. `is_stream` tells videos and cameras from image files; `fps` is the stream's rate."""
+    """Iterable of Frames. `is_stream` tells videos and cameras from image files; `fps` is the stream's rate;
+    `realtime` tells cameras (frames come at the clock's pace) from files (frame i is at i / fps)."""
 
     is_stream = False
+    realtime = False
     fps = 30.0
 
     def __iter__(self) -> Iterator[Frame]:
@@ -77,6 +79,7 @@ class Capture(Source):
             raise SourceError(f"cannot open {label}")
         fps = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = fps if 1 <= fps <= 240 else 30.0
+        self.realtime = not isinstance(target, str) or backend == cv2.CAP_GSTREAMER  # a camera, not a video file
 
     def __iter__(self):
         index = 0
@@ -95,6 +98,7 @@ class Picamera(Source):
     """Raspberry Pi camera through Picamera2 (only when that package is importable)."""
 
     is_stream = True
+    realtime = True
 
     def __init__(self, size: tuple[int, int] = (640, 480)):
         try:
@@ -118,7 +122,8 @@ class Picamera(Source):
         self.camera.stop()
 
 
-def _images_in(folder: Path) -> list[Path]:
+def image_files(folder: Path) -> list[Path]:
+    """Every image under `folder`, in frame order within each subfolder."""
     paths = [Path(d) / f for d, _, files in os.walk(folder) for f in files if Path(f).suffix.lower() in IMAGE_SUFFIXES]
     return sorted(paths, key=lambda p: (natural_key(p.parent), natural_key(p)))
 
@@ -134,7 +139,7 @@ def open_source(spec: str) -> Source:
         return Picamera()
     path = Path(spec)
     if path.is_dir():
-        paths = _images_in(path)
+        paths = image_files(path)
         if not paths:
             raise SourceError(f"no images in {path}")
         return ImageFiles(paths)

@@ -20,7 +20,13 @@ from asl.runtime.palm import PalmDetector
 from asl.runtime.providers import ProviderError, create_session
 
 VARIANTS = ("lite", "full")
+# The palm detector misses hands that fill the picture (hand-crop photos): still images are tried
+# again at these zoom-outs, and video tries the next one on each frame while no hand is found.
+ZOOM_OUTS = (1.0, 1.6, 2.5)
 HAND_MODEL_KEY = "asl.hand_model"
+# The bones between MediaPipe's 21 joints, for drawing a hand (overlay and web page).
+HAND_CONNECTIONS = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11),
+                    (11, 12), (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19), (19, 20))
 
 
 class HandModelError(AslError, RuntimeError):
@@ -51,7 +57,7 @@ class Hand:
     def to_dict(self) -> dict:
         return {"handedness": self.handedness, "presence": round(self.presence, 3),
                 "box": [round(v, 1) for v in self.box], "palms": self.palms,
-                "landmarks": np.round(self.landmarks, 1).tolist()}
+                "landmarks": np.round(self.landmarks.astype(np.float64), 1).tolist()}
 
 
 def hand_model_path(kind: str, variant: str, folder: Path | None = None) -> Path:
@@ -82,7 +88,7 @@ def load_hand_session(path: Path, kind: str, provider: str, threads: int | None,
 class HandTracker:
     """Finds the most confident hand in BGR frames with the palm and landmark ONNX models."""
 
-    def __init__(self, detector: str = "lite", landmarks: str = "full", provider: str = "auto",
+    def __init__(self, detector: str = "full", landmarks: str = "full", provider: str = "auto",
                  threads: int | None = None, strict: bool = False, folder: str | os.PathLike | None = None,
                  min_presence: float = MIN_PRESENCE):
         for variant in (detector, landmarks):
@@ -97,37 +103,60 @@ class HandTracker:
         self.landmark_model = LandmarkModel(landmark_session)
         self.min_presence = min_presence
         self.variants = (detector, landmarks)
-        self._tracked: HandRoi | None = None
-        self.detections = 0   # palm detector runs since the last reset (tracking tests count them)
-
-    def reset(self) -> None:
-        """Forget the tracked hand: the next video frame runs the palm detector."""
-        self._tracked = None
-        self.detections = 0
+        self.detections = 0   # palm detector runs, all tracks together (tests count them)
+        self._default_track: HandTrack | None = None
 
     def detect(self, frame: np.ndarray) -> Hand | None:
-        """Still-image mode: palm detection, then landmarks on the most confident palm's region."""
+        """Still-image mode: palm detection (zooming out while none is found), then landmarks."""
+        for zoom_out in ZOOM_OUTS:
+            hand = self._detect_at(frame, zoom_out)
+            if hand is not None:
+                return hand
+        return None
+
+    def track(self, frame: np.ndarray) -> Hand | None:
+        """Video mode on this tracker's own track (one video at a time; use HandTrack for several)."""
+        if self._default_track is None:
+            self._default_track = HandTrack(self)
+        return self._default_track.update(frame)
+
+    def reset(self) -> None:
+        """Forget the hand of the default track and the detection count."""
+        self._default_track = None
+        self.detections = 0
+
+    def _detect_at(self, frame: np.ndarray, zoom_out: float) -> Hand | None:
         self.detections += 1
-        palms = self.detector.detect(frame)
+        palms = self.detector.detect(frame, zoom_out)
         for palm in palms:  # best first; a palm whose region holds no hand is a false detection
             hand = self._read(frame, palm.roi, len(palms))
             if hand is not None:
                 return hand
         return None
 
-    def track(self, frame: np.ndarray) -> Hand | None:
-        """Video mode: follow the hand from the previous frame; detect only when it was lost."""
-        if self._tracked is not None:
-            hand = self._read(frame, self._tracked, 0)
-            if hand is not None:
-                self._tracked = roi_from_landmarks(hand.landmarks)
-                return hand
-        hand = self.detect(frame)
-        self._tracked = roi_from_landmarks(hand.landmarks) if hand is not None else None
-        return hand
-
     def _read(self, frame: np.ndarray, roi: HandRoi, palms: int) -> Hand | None:
         landmarks, world, presence, left = self.landmark_model.run(frame, roi)
         if presence < self.min_presence:
             return None
         return Hand(landmarks, world, presence, left, roi, palms)
+
+
+class HandTrack:
+    """One video's tracking state. The next frame's region comes from this frame's landmarks; while
+    no hand is seen, each frame runs one palm detection, cycling through the zoom-outs."""
+
+    def __init__(self, tracker: HandTracker):
+        self.tracker = tracker
+        self.region: HandRoi | None = None
+        self._zoom = 0
+
+    def update(self, frame: np.ndarray) -> Hand | None:
+        if self.region is not None:
+            hand = self.tracker._read(frame, self.region, 0)
+            if hand is not None:
+                self.region = roi_from_landmarks(hand.landmarks)
+                return hand
+        hand = self.tracker._detect_at(frame, ZOOM_OUTS[self._zoom])
+        self._zoom = 0 if hand is not None else (self._zoom + 1) % len(ZOOM_OUTS)
+        self.region = roi_from_landmarks(hand.landmarks) if hand is not None else None
+        return hand

@@ -10,7 +10,7 @@ def test_bench_report_on_tiny_models(tiny_onnx, tiny_checkpoint, synthetic_data,
     int8 = tiny_onnx.with_name("tiny.int8.onnx")
     result = CliRunner().invoke(main, [
         "bench", "--model", str(tiny_onnx), "--model", str(int8), "--checkpoint", str(tiny_checkpoint),
-        "--data", str(synthetic_data), "--providers", "cpu,tensorrt", "--batch", "1,4", "--threads", "1",
+        "--data", str(synthetic_data), "--provider", "cpu", "--provider", "tensorrt", "--batch", "1", "--batch", "4", "--threads", "1",
         "--min-seconds", "0.05", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "bench.json").read_text())

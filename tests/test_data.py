@@ -1,13 +1,12 @@
 """Finding labelled images in the layouts users have, and a split that does not leak frames."""
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from conftest import draw, make_dataset
 
 from asl.data import CLASSES, DataError, find_images, frame_block_split
 from asl.data.arrays import load_set
-from conftest import draw, make_dataset
 
 
 def test_class_folders_any_nesting_and_case(tmp_path):

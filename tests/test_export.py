@@ -1,6 +1,5 @@
 """Export parity (fp32 exact, int8 close), metadata inside the file, and clean failures."""
 import json
-import os
 
 import numpy as np
 import onnx
@@ -11,7 +10,7 @@ from asl.data.arrays import load_set
 from asl.export.pipeline import ExportError, ExportRequest, export
 from asl.runtime.cli import main
 from asl.runtime.recognizer import Recognizer
-from asl.train.checkpoint import CheckpointError, load_checkpoint
+from asl.train.checkpoint import load_checkpoint
 from asl.train.inference import predict_logits
 
 

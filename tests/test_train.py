@@ -26,7 +26,8 @@ def test_training_writes_checkpoint_metrics_and_plots(tiny_checkpoint):
 
 
 def test_eval_scores_checkpoint_and_writes_json(tiny_checkpoint, synthetic_data, tmp_path):
-    result = CliRunner().invoke(main, ["eval", str(synthetic_data), "--model", str(tiny_checkpoint), "--json", str(tmp_path / "r.json")])
+    result = CliRunner().invoke(main, ["eval", str(synthetic_data), "--model", str(tiny_checkpoint), "--hand", "box",
+                                       "--report", str(tmp_path / "r.json")])
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["n"] == 128 and report["top1"] >= 0.9
@@ -61,7 +62,6 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path):
     torch.save({"conv1.weight": torch.zeros(3)}, foreign)
     with pytest.raises(CheckpointError, match="not an ASL checkpoint"):
         load_checkpoint(foreign)
-    from asl.train.checkpoint import read_checkpoint  # a checkpoint of ours whose weights belong to another shape
     good = AslNet(width=0.5)
     ckpt = {"format": "asl-checkpoint/1", "arch": "aslnet", "arch_config": {"width": 1.0}, "state_dict": good.state_dict(),
             "info": {"classes": ["A"], "input_size": 32}}

@@ -1,5 +1,6 @@
 """`asl serve`: the HTTP and WebSocket API in-process, then the page itself in headless Chromium with a fake camera."""
 import asyncio
+import itertools
 import os
 import shutil
 import socket
@@ -17,16 +18,26 @@ pytest.importorskip("fastapi", reason="asl serve needs the serve extra: pip inst
 pytest.importorskip("httpx", reason="FastAPI's TestClient needs httpx")
 
 import uvicorn  # noqa: E402
+from conftest import draw  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from asl.runtime.cli import main  # noqa: E402
 from asl.runtime.image import Roi  # noqa: E402
-from asl.runtime.recognizer import Recognizer  # noqa: E402
+from asl.runtime.recognizer import Recognizer, RecognizerStream  # noqa: E402
 from asl.runtime.spelling import SpellerConfig  # noqa: E402
+from asl.runtime.web import app as web_app  # noqa: E402
 from asl.runtime.web.app import MAX_BYTES, LatestFrame, create_app  # noqa: E402
-from conftest import draw  # noqa: E402
 
-SPELL = SpellerConfig(hold_frames=3, min_probability=0.5, break_frames=2)
+TESTSERVER = ("http://testserver",)  # the name starlette's TestClient sends: allowed like a --allow-origin
+SPELL = SpellerConfig(window=0.1, hold=0.2, min_probability=0.5)
+
+
+@pytest.fixture(autouse=True)
+def frame_clock(monkeypatch):
+    """Each frame the server reads is 0.1 s after the one before (a 10 frames/s camera): spelling by the clock,
+    deterministic however fast the test sends."""
+    ticks = itertools.count()
+    monkeypatch.setattr(web_app, "clock", lambda: next(ticks) / 10)
 
 
 def jpeg(image: np.ndarray) -> bytes:
@@ -35,12 +46,13 @@ def jpeg(image: np.ndarray) -> bytes:
 
 @pytest.fixture(scope="module")
 def recognizer(tiny_onnx):
-    return Recognizer(tiny_onnx, provider="cpu", threads=1)
+    """The fixed box: the synthetic signs hold no real hand for the tracker to find."""
+    return Recognizer(tiny_onnx, provider="cpu", threads=1, hand="box")
 
 
 @pytest.fixture(scope="module")
 def client(recognizer):
-    with TestClient(create_app(recognizer, SPELL)) as client:
+    with TestClient(create_app(recognizer, SPELL, allow_origins=TESTSERVER)) as client:
         yield client
 
 
@@ -54,7 +66,7 @@ def test_page_and_model_info(client, recognizer, monkeypatch):
     assert client.get("/style.css").headers["content-type"].startswith("text/css")
     assert client.get("/app.py").status_code == 404
     info = client.get("/api/info").json()
-    assert info["classes"] == recognizer.classes and info["input_size"] == 32 and info["roi"] is None
+    assert info["classes"] == recognizer.classes and info["input_size"] == 32 and info["roi"] is None and info["hand"] == "box"
     monkeypatch.setattr(recognizer, "roi", Roi(0.5, 0.1, 0.45, 0.6))
     assert client.get("/api/info").json()["roi"] == [0.5, 0.1, 0.45, 0.6]
 
@@ -103,7 +115,7 @@ def test_each_page_spells_with_its_own_speller_and_can_clear(client):
         second.send_bytes(jpeg(draw("C", 0)))
         assert second.receive_json()["text"] == ""
         first.send_text("clear")
-        assert first.receive_json() == {"text": "", "progress": 0.0}
+        assert first.receive_json() == {"text": "", "progress": 0.0, "candidate": None}
 
 
 def test_websocket_reports_bad_frames_and_keeps_going(client):
@@ -120,21 +132,21 @@ def test_websocket_reports_bad_frames_and_keeps_going(client):
 
 def test_latest_frame_wins_while_the_model_is_busy(recognizer, monkeypatch):
     started, release = threading.Event(), threading.Event()
-    predict_batch = recognizer.predict_batch
+    predict = RecognizerStream.predict
 
-    def slow(images):
+    def slow(stream, frame):
         started.set()
         release.wait(10)
-        return predict_batch(images)
+        return predict(stream, frame)
 
-    monkeypatch.setattr(recognizer, "predict_batch", slow)
-    with TestClient(create_app(recognizer, SPELL)) as client, client.websocket_connect("/ws") as ws:
+    monkeypatch.setattr(RecognizerStream, "predict", slow)  # what each page's frames go through
+    with TestClient(create_app(recognizer, SPELL, allow_origins=TESTSERVER)) as client, client.websocket_connect("/ws") as ws:
         ws.send_bytes(jpeg(draw("A", 0)))
         assert started.wait(10)
         ws.send_bytes(jpeg(draw("B", 0)))
         ws.send_bytes(jpeg(draw("C", 0)))  # replaces B, which is never read
         ws.send_text("clear")
-        assert ws.receive_json() == {"text": "", "progress": 0.0}  # the connection answers while the model is busy
+        assert ws.receive_json() == {"text": "", "progress": 0.0, "candidate": None}  # the connection answers while the model is busy
         assert client.get("/api/info").status_code == 200  # and so does the rest of the server
         release.set()
         assert [ws.receive_json()["label"] for _ in range(2)] == ["A", "C"]
@@ -157,11 +169,12 @@ def test_latest_frame_mailbox_keeps_only_the_newest():
 def test_serve_listens_on_localhost_by_default_and_spells_with_the_flags_given(tiny_onnx, monkeypatch):
     served = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
-    result = CliRunner().invoke(main, ["serve", "--model", str(tiny_onnx), "--provider", "cpu", "--hold", "5", "--min-prob", "0.3"])
+    result = CliRunner().invoke(main, ["serve", "--model", str(tiny_onnx), "--provider", "cpu", "--hand", "box", "--hold", "0.4",
+                                   "--min-prob", "0.3"])
     assert result.exit_code == 0, result.output
     assert (served["host"], served["port"]) == ("127.0.0.1", 8000)
     assert "open http://127.0.0.1:8000/" in result.output
-    with TestClient(served["app"]) as client, client.websocket_connect("/ws") as ws:
+    with TestClient(served["app"], base_url="http://localhost") as client, client.websocket_connect("ws://localhost/ws") as ws:
         committed = []
         for i in range(5):
             ws.send_bytes(jpeg(draw("A", i)))
@@ -232,7 +245,7 @@ def test_page_reads_signs_from_the_camera_and_types_them(chromium, recognizer, t
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    with serving(create_app(recognizer, SpellerConfig(hold_frames=4, min_probability=0.4))) as url:
+    with serving(create_app(recognizer, SpellerConfig(window=0.2, hold=0.3, min_probability=0.4))) as url:
         chromium.get(url)
         wait = WebDriverWait(chromium, 25, poll_frequency=0.2)
         wait.until(lambda page: "AB" in page.find_element(By.ID, "text").text)

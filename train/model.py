@@ -62,14 +62,14 @@ class InvertedResidual(nn.Module):
 
 
 class AslNet(nn.Module):
-    """A small MobileNetV2-style CNN: ~0.4 M parameters, ~50 MFLOPs at 96 px (width 1.0).
+    """A small MobileNetV2-style CNN: 0.25 M parameters, 23 MFLOPs at 96 px (width 1.0, expansion 2: the shipped model).
 
     Stages of (channels, blocks, first stride); ReLU throughout so int8 quantization stays exact-ish.
     """
 
     STAGES = ((16, 1, 1), (24, 2, 2), (40, 2, 2), (80, 3, 2), (128, 2, 2))
 
-    def __init__(self, num_classes: int = NUM_CLASSES, width: float = 1.0, expand: int = 4, dropout: float = 0.2):
+    def __init__(self, num_classes: int = NUM_CLASSES, width: float = 1.0, expand: int = 2, dropout: float = 0.2):
         super().__init__()
         self.config = {"num_classes": num_classes, "width": width, "expand": expand, "dropout": dropout}
 

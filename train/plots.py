@@ -1,10 +1,11 @@
 """Training curves and confusion matrices as PNG files (matplotlib, headless)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
+
+from asl.runtime.files import atomic_path
 
 
 def _pyplot():
@@ -17,9 +18,8 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> None:
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
 
 
 def plot_curves(history: list[dict], path: Path) -> None:

@@ -19,6 +19,7 @@ let unanswered = 0;
 let lastSent = 0;
 let lastAnswer = 0;
 let fps = 0;
+let sentScale = 1;     // sent frame pixels per video pixel
 
 function setStatus(message, isError = false) {
   $("status").textContent = message;
@@ -35,8 +36,10 @@ function roiBox(width, height) {
   return [Math.round(x * width), Math.round(y * height), Math.max(1, Math.round(w * width)), Math.max(1, Math.round(h * height))];
 }
 
-// The green box, and the amber bar that fills while a sign is held until it is typed.
-function drawOverlay(progress) {
+// The box read (the tracked hand's crop, or the fixed region of interest), the hand's skeleton, and the
+// amber bar that fills while the speller's candidate is held until it is typed, with the candidate above it.
+// Positions in an answer are in the pixels of the frame sent: `sentScale` maps them back to the video.
+function drawOverlay(progress, candidate = null, answer = null) {
   const { videoWidth: width, videoHeight: height } = video;
   if (overlay.width !== width || overlay.height !== height) {
     overlay.width = width;
@@ -44,20 +47,57 @@ function drawOverlay(progress) {
   }
   const context = overlay.getContext("2d");
   const line = Math.max(2, width / 320);
-  const [x, y, w, h] = roiBox(width, height);
   context.clearRect(0, 0, width, height);
+  let box = null;
+  if (info.hand === "track") {
+    const region = answer?.region;
+    if (region) {
+      const [x0, y0, x1, y1] = region.map((v) => v / sentScale);
+      box = [x0, y0, x1 - x0, y1 - y0];
+    }
+    const points = answer?.hand?.landmarks?.map(([x, y]) => [x / sentScale, y / sentScale]);
+    if (points) {
+      context.lineWidth = line;
+      context.strokeStyle = "#ffffff";
+      for (const [a, b] of info.connections) {
+        context.beginPath();
+        context.moveTo(...points[a]);
+        context.lineTo(...points[b]);
+        context.stroke();
+      }
+      context.fillStyle = "#50dc50";
+      for (const [x, y] of points) {
+        context.beginPath();
+        context.arc(x, y, 1.5 * line, 0, 2 * Math.PI);
+        context.fill();
+      }
+    }
+  } else {
+    box = roiBox(width, height);
+  }
+  if (!box) {
+    return;
+  }
+  const [x, y, w, h] = box;
   context.lineWidth = line;
   context.strokeStyle = "#50dc50";
   context.strokeRect(x + line / 2, y + line / 2, w - line, h - line);
   context.fillStyle = "#ffbf00";
   context.fillRect(x, y + h - 4 * line, w * progress, 4 * line);
+  if (candidate) {
+    context.font = `bold ${Math.round(12 * line)}px sans-serif`;
+    context.fillText(candidate, x + 4 * line, y + h - 7 * line);
+  }
 }
 
 function sendFrame(now, target) {
   lastSent = now;
   unanswered += 1;
+  // A tracked hand can be small anywhere in the picture: send it whole, at most 640 wide. A fixed box
+  // only needs its region at about twice the model's input.
   const [, , w, h] = roiBox(video.videoWidth, video.videoHeight);
-  const scale = Math.min(1, (2 * info.input_size) / Math.min(w, h));  // the ROI at about twice the model's input
+  const scale = info.hand === "track" ? Math.min(1, 640 / video.videoWidth) : Math.min(1, (2 * info.input_size) / Math.min(w, h));
+  sentScale = scale;
   frame.width = Math.round(video.videoWidth * scale);
   frame.height = Math.round(video.videoHeight * scale);
   frame.getContext("2d").drawImage(video, 0, 0, frame.width, frame.height);
@@ -101,7 +141,7 @@ function showAnswer(event) {
     setStatus(ready);
   }
   $("text").textContent = answer.text;
-  drawOverlay(answer.progress);
+  drawOverlay(answer.progress, answer.candidate, "label" in answer ? answer : null);
 }
 
 function connect() {

@@ -4,36 +4,98 @@ Inference runs on one worker thread shared by every connection (ONNX Runtime alr
 frame over the cores), so the event loop stays free and a slow client never holds up the others.
 Each WebSocket has a one-slot mailbox: a frame that arrives while the previous one is being read
 replaces the one waiting, so the answers follow the camera instead of a growing backlog.
+
+Every request's work is bounded before it reaches that thread: a body of at most `max_bytes`
+that must arrive within `upload_seconds`, an image header of at most `max_pixels`, decoded on a
+few threads of its own. Only the server's own names and origins are served (DNS rebinding).
 """
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
+from typing import Sequence
+from urllib.parse import urlsplit
 
 import anyio
-import cv2
-import numpy as np
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
-from asl.runtime.image import ImageError
-from asl.runtime.recognizer import Prediction, Recognizer
+from asl.runtime.image import ImageError, ImageTooLargeError, decode_image
+from asl.runtime.recognizer import Prediction, Recognizer, RecognizerStream
 from asl.runtime.spelling import Speller, SpellerConfig
+from asl.runtime.tracker import HAND_CONNECTIONS
 
 PAGE_DIR = Path(__file__).parent
 PAGE_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 MAX_BYTES = 2 * 1024 * 1024
+MAX_PIXELS = 4096 * 4096          # a camera frame is far smaller; decoding this much takes ~0.1 s
+UPLOAD_SECONDS = 10.0             # a body that has not fully arrived by then is refused (408)
+DECODERS = 4                      # images decoded at once, each at most MAX_PIXELS × 3 bytes
+LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
+ANY_ADDRESS = ("0.0.0.0", "::", "")
+clock = time.monotonic  # when a frame is taken from the mailbox: the speller's time stamp (tests step it)
 
 
-def decode_image(data: bytes) -> np.ndarray:
-    """JPEG, PNG or WebP bytes to a BGR uint8 array, or ImageError."""
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
-    if image is None:
-        raise ImageError("not an image: send one JPEG, PNG or WebP picture")
-    return image
+def _hostname(host: str) -> str:
+    """The name part of a Host header: `[::1]:8000` → `::1`, `Localhost.:80` → `localhost`."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    return (host.rsplit(":", 1)[0] if host.count(":") == 1 else host).rstrip(".")
+
+
+def allowed_hosts(bind: str, allow_origins: Sequence[str] = ()) -> set[str]:
+    """The names this server answers to: localhost's, the address it listens on, and those of `allow_origins`.
+
+    Listening on every interface adds this machine's own host name; reaching it by another name or a
+    LAN address needs that origin in `allow_origins`.
+    """
+    names = set(LOCAL_NAMES)
+    if bind in ANY_ADDRESS:
+        names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+    else:
+        names.add(_hostname(bind))
+    names |= {(urlsplit(o).hostname or "").lower() for o in allow_origins if o != "*"}
+    return names - {""}
+
+
+class LocalOnly:
+    """ASGI guard against DNS rebinding and foreign pages: a request must name one of the server's own hosts,
+    and a request that carries an Origin (every browser page does) must come from the server's own origin
+    or one allowed. A refused WebSocket is closed before it opens (HTTP 403); other requests get a 403."""
+
+    def __init__(self, app, hosts: set[str], origins: Sequence[str] = ()):
+        self.app, self.hosts = app, hosts
+        self.origins = {o.lower().rstrip("/") for o in origins}
+
+    def refusal(self, headers: dict[str, str]) -> str | None:
+        if "*" in self.origins:
+            return None
+        host, origin = headers.get("host", ""), headers.get("origin")
+        if _hostname(host) not in self.hosts:
+            return f"host {host!r} is not a name of this server (asl serve --allow-origin ORIGIN adds one)"
+        own = {f"http://{host}".lower(), f"https://{host}".lower()}
+        if origin is not None and origin.lower().rstrip("/") not in self.origins | own:
+            return f"origin {origin!r} is not this server's page (asl serve --allow-origin ORIGIN allows one)"
+        return None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            problem = self.refusal({k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]})
+            if problem and scope["type"] == "websocket":
+                await receive()  # websocket.connect
+                await send({"type": "websocket.close", "code": 1008, "reason": problem[:120]})
+                return
+            if problem:
+                await _error(403, problem)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class LatestFrame:
@@ -59,13 +121,17 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def _spelling(speller: Speller) -> dict:
-    return {"text": speller.text, "progress": round(speller.progress, 3)}
+    return {"text": speller.text, "progress": round(speller.progress, 3), "candidate": speller.candidate}
 
 
-def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = None, max_bytes: int = MAX_BYTES) -> FastAPI:
+def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = None, max_bytes: int = MAX_BYTES,
+               max_pixels: int = MAX_PIXELS, upload_seconds: float = UPLOAD_SECONDS, bind: str = "127.0.0.1",
+               allow_origins: Sequence[str] = ()) -> FastAPI:
     """The demo around a loaded recognizer. Frames are whole camera pictures: the recognizer's ROI applies,
-    as in `asl live`. Each WebSocket spells with its own Speller; images over `max_bytes` are refused."""
+    as in `asl live`. Each WebSocket spells with its own Speller; images over `max_bytes` or `max_pixels` are
+    refused. Only requests to the names in `allowed_hosts(bind, allow_origins)` are served (`"*"`: any)."""
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asl-inference")
+    decoders = anyio.CapacityLimiter(DECODERS)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -74,10 +140,12 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
 
     app = FastAPI(title="asl serve", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 
-    async def predict(data: bytes) -> Prediction:
-        """Decode and predict on the worker thread."""
-        return await asyncio.get_running_loop().run_in_executor(
-            worker, lambda: recognizer.predict_batch([decode_image(data)])[0])
+    async def predict(data: bytes, stream: RecognizerStream | None = None) -> Prediction:
+        """Decode (size checked from the header) on a decoder thread, then predict on the worker thread.
+        A page's frames go through its own stream, so the hand is tracked from frame to frame."""
+        image = await anyio.to_thread.run_sync(decode_image, data, "the image", max_pixels, limiter=decoders)
+        run = (lambda: stream.predict(image)) if stream is not None else (lambda: recognizer.predict_batch([image])[0])
+        return await asyncio.get_running_loop().run_in_executor(worker, run)
 
     @app.get("/")
     async def page():
@@ -93,8 +161,8 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
     async def info():
         """What the page needs to draw the region of interest and size the frames it sends."""
         return {"classes": recognizer.classes, "input_size": recognizer.input_size,
-                "roi": list(recognizer.roi) if recognizer.roi else None,
-                "provider": recognizer.provider, "precision": recognizer.info.precision}
+                "roi": list(recognizer.roi) if recognizer.roi else None, "hand": recognizer.hand_mode,
+                "connections": HAND_CONNECTIONS, "provider": recognizer.provider, "precision": recognizer.info.precision}
 
     @app.post("/api/predict")
     async def predict_image(request: Request):
@@ -106,12 +174,20 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
         if int(request.headers.get("content-length") or 0) > max_bytes:
             return too_large
         body = bytearray()
-        async for chunk in request.stream():  # a chunked upload declares no length: count as it comes
-            body += chunk
-            if len(body) > max_bytes:
-                return too_large
+        try:
+            with anyio.fail_after(upload_seconds):
+                async for chunk in request.stream():  # a chunked upload declares no length: count as it comes
+                    body += chunk
+                    if len(body) > max_bytes:
+                        return too_large
+        except TimeoutError:
+            return _error(408, f"the image did not arrive within {upload_seconds:g} s")
+        except ClientDisconnect:  # the client left mid-upload: nobody to answer
+            return Response(status_code=400)
         try:
             prediction = await predict(bytes(body))
+        except ImageTooLargeError as err:
+            return _error(413, str(err))
         except ImageError as err:
             return _error(400, str(err))
         return prediction.to_dict()
@@ -134,16 +210,18 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
                 else:
                     await ws.send_json({"error": f"unknown command {command!r}: send frames as binary messages, or \"clear\""})
 
-    async def answer(ws: WebSocket, latest: LatestFrame, speller: Speller) -> None:
+    async def answer(ws: WebSocket, latest: LatestFrame, speller: Speller, stream: RecognizerStream) -> None:
         """The newest frame, read one at a time: the prediction and the text typed so far."""
         with suppress(WebSocketDisconnect):  # the page left while being answered
             while True:
                 try:
-                    prediction = await predict(await latest.take())
+                    data = await latest.take()
+                    arrived = clock()
+                    prediction = await predict(data, stream)
                 except ImageError as err:
                     await ws.send_json({"error": str(err)})
                     continue
-                committed = speller.update(prediction.label, prediction.probability)
+                committed = speller.update(prediction, arrived)
                 await ws.send_json({**prediction.to_dict(), **_spelling(speller), "committed": committed})
 
     @app.websocket("/ws")
@@ -153,8 +231,9 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
         await ws.accept()
         speller, latest = Speller(speller_config), LatestFrame()
         async with anyio.create_task_group() as answering:
-            answering.start_soon(answer, ws, latest, speller)
+            answering.start_soon(answer, ws, latest, speller, recognizer.stream())
             await receive(ws, latest, speller)
             answering.cancel_scope.cancel()
 
+    app.add_middleware(LocalOnly, hosts=allowed_hosts(bind, allow_origins), origins=allow_origins)
     return app

@@ -1,0 +1,92 @@
+"""The landmark classifier: its features, its training and export, and its fusion in the runtime."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from asl.runtime.cli import main
+from asl.runtime.hand_features import FEATURES, landmark_features
+from asl.runtime.sources import image_files
+
+
+def hand(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    landmarks = rng.uniform(100, 200, (21, 3)).astype(np.float32)
+    world = rng.normal(0, 0.05, (21, 3)).astype(np.float32)
+    return landmarks, world
+
+
+def features(landmarks, world, left=0.0):
+    return landmark_features(landmarks[None], world[None], np.array([left]))[0]
+
+
+def test_features_ignore_where_the_hand_is_and_how_big():
+    landmarks, world = hand()
+    moved = landmarks * 2.5 + np.array([300, -40, 7], np.float32)
+    assert features(landmarks, world).shape == (FEATURES,)
+    assert np.allclose(features(landmarks, world), features(moved, world), atol=1e-5)
+
+
+def test_a_left_hand_reads_as_the_mirrored_right_hand():
+    landmarks, world = hand(1)
+    mirrored = landmarks * np.array([-1, 1, 1], np.float32)
+    mirrored_world = world * np.array([-1, 1, 1], np.float32)
+    assert np.allclose(features(landmarks, world, left=0.0), features(mirrored, mirrored_world, left=1.0), atol=1e-5)
+
+
+def test_features_keep_the_hands_orientation():
+    """H and U differ by a quarter turn: turning the hand must change what the classifier reads."""
+    landmarks, world = hand(2)
+    turned = landmarks.copy()
+    turned[:, 0], turned[:, 1] = landmarks[:, 1], -landmarks[:, 0]
+    assert not np.allclose(features(landmarks, world), features(turned, world), atol=1e-2)
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_train_export_and_fuse_on_real_hands(asl_data, tmp_path, monkeypatch):
+    """Train on a few pictures a letter of two sets, export, and score a third: the fused answer is used."""
+    def subset(name, per_class):
+        root = tmp_path / name
+        for folder in sorted((asl_data / name).iterdir()):
+            if folder.is_dir():
+                (root / folder.name).mkdir(parents=True)
+                for path in image_files(folder)[::4][:per_class]:
+                    (root / folder.name / path.name).symlink_to(path)
+        return root
+
+    train_sets = [subset("massey_black", 12), subset("cabinet_room", 12)]
+    held_out = subset("office_person", 4)
+    runner = CliRunner()
+    args = ["train-landmarks", "--out", str(tmp_path / "run"), "--epochs", "15", "--holdout", str(held_out)]
+    for root in train_sets:
+        args += ["--data", str(root)]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "run" / "landmarks-metrics.json").read_text())
+    assert metrics["holdout/office_person"]["top1"] > 0.3   # chance is 1/26
+
+    onnx_path = tmp_path / "asl.landmarks.onnx"
+    result = runner.invoke(main, ["export-landmarks", str(tmp_path / "run" / "landmarks.pt"), "--out", str(onnx_path)])
+    assert result.exit_code == 0, result.output
+    assert "agreement 100.00%" in result.output
+
+    from asl.runtime.landmark_classifier import LandmarkClassifier
+
+    shape_model = LandmarkClassifier(onnx_path)
+    assert shape_model.classes[-3:] == ["del", "nothing", "space"] and shape_model.fusion_weight == 1.0
+    fused = runner.invoke(main, ["eval", str(held_out), "--landmarks", str(onnx_path), "--json"])
+    plain = runner.invoke(main, ["eval", str(held_out), "--landmarks", "none", "--json"])
+    assert fused.exit_code == 0 and plain.exit_code == 0, fused.output + plain.output
+    assert "fused with asl.landmarks.onnx" in fused.output
+    for result in (fused, plain):
+        assert json.loads(result.stdout.strip().splitlines()[-1])["hands"]["found"] > 0
+
+
+def test_a_foreign_file_is_not_taken_for_a_landmark_model(tiny_onnx):
+    from asl.runtime.landmark_classifier import LandmarkClassifier, LandmarkModelError
+
+    with pytest.raises(LandmarkModelError, match="not a landmark model"):
+        LandmarkClassifier(Path(tiny_onnx))

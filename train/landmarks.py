@@ -1,0 +1,196 @@
+"""The landmark classifier: a small MLP on the hand's shape (`landmark_features`), trained in minutes.
+
+It reads the 21 joints the tracker finds, not the room's pixels, so it carries over to signers,
+cameras and rooms it never saw. The runtime adds its log-probabilities to the crop classifier's
+(`fusion_weight`), and uses it alone when no crop model is given.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from asl.data import CLASSES
+from asl.data.hand_cache import HandSet, load_hand_set
+from asl.runtime.errors import AslError
+from asl.runtime.files import check_output_dir, write_atomic
+from asl.runtime.hand_features import FEATURES, landmark_features
+from asl.runtime.progress import Progress
+from asl.runtime.scoring import score
+from asl.runtime.tracker import HandTracker
+
+log = logging.getLogger("asl")
+
+CHECKPOINT_NAME = "landmarks.pt"
+FORMAT = "asl-landmarks/1"
+NOTHING = CLASSES.index("nothing")
+
+
+class LandmarkTrainError(AslError, ValueError):
+    """Settings or data the landmark classifier cannot train on."""
+
+
+@dataclass
+class LandmarkConfig:
+    data: list[str]
+    out: str
+    holdout: list[str] = field(default_factory=list)   # scored whole (no hand = `nothing`), never trained on
+    epochs: int = 30
+    batch_size: int = 256
+    lr: float = 3e-3
+    weight_decay: float = 0.01
+    hidden: int = 256
+    dropout: float = 0.2
+    label_smoothing: float = 0.1
+    rotate: float = 10.0       # degrees, in the picture's plane
+    stretch: float = 0.1       # independent x/y scale jitter
+    jitter: float = 0.02       # per-joint noise, in hand extents
+    set_balance: float = 0.5   # a set's sampling weight ∝ (its size)^set_balance
+    val_fraction: float = 0.2
+    crop_size: int = 96        # the hand crops cached beside the landmarks (the crop classifier's input)
+    crop_margin: float = 1.25
+    seed: int = 0
+
+
+class LandmarkNet(nn.Module):
+    """126 shape features → 29 logits: two LayerNorm-GELU layers."""
+
+    def __init__(self, num_classes: int = len(CLASSES), hidden: int = 256, dropout: float = 0.2):
+        super().__init__()
+        self.config = {"num_classes": num_classes, "hidden": hidden, "dropout": dropout}
+        self.net = nn.Sequential(
+            nn.Linear(FEATURES, hidden), nn.LayerNorm(hidden), nn.GELU(), nn.Dropout(dropout),
+            nn.Linear(hidden, hidden), nn.LayerNorm(hidden), nn.GELU(), nn.Dropout(dropout),
+            nn.Linear(hidden, num_classes))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.net(features)
+
+
+def augment(landmarks: np.ndarray, world: np.ndarray, rng: np.random.Generator, cfg: LandmarkConfig):
+    """A turn in the picture's plane (world landmarks turned alike), x/y stretch and per-joint noise."""
+    n = len(landmarks)
+    angle = np.deg2rad(rng.uniform(-cfg.rotate, cfg.rotate, n)).astype(np.float32)
+    c, s = np.cos(angle), np.sin(angle)
+    turn = np.stack([np.stack([c, -s], 1), np.stack([s, c], 1)], 1)
+    wrist = landmarks[:, :1, :2]
+    extent = np.ptp(landmarks[:, :, :2], axis=1).max(1)[:, None, None]
+    xy = np.einsum("nij,nkj->nki", turn, landmarks[:, :, :2] - wrist)
+    xy *= rng.uniform(1 - cfg.stretch, 1 + cfg.stretch, (n, 1, 2)).astype(np.float32)
+    xy += rng.normal(0, cfg.jitter, xy.shape).astype(np.float32) * extent
+    out = landmarks.copy()
+    out[:, :, :2] = xy + wrist
+    turned = world.copy()
+    turned[:, :, :2] = np.einsum("nij,nkj->nki", turn, world[:, :, :2])
+    world_extent = np.ptp(world[:, :, :2], axis=1).max(1)[:, None, None]
+    turned += rng.normal(0, cfg.jitter, turned.shape).astype(np.float32) * world_extent
+    return out, turned
+
+
+def features_of(hand_set: HandSet, rows: np.ndarray) -> np.ndarray:
+    h = hand_set.hands
+    return landmark_features(h.landmarks[rows], h.world[rows], h.left[rows])
+
+
+def predict_set(net: LandmarkNet, hand_set: HandSet, rows: np.ndarray) -> np.ndarray:
+    """Class indices for `rows` of a set: the network where a hand was found, `nothing` where none was."""
+    answers = np.full(len(rows), NOTHING, np.int64)
+    found = hand_set.hands.found[rows]
+    if found.any():
+        with torch.no_grad():
+            answers[found] = net.eval()(torch.from_numpy(features_of(hand_set, rows[found]))).argmax(1).numpy()
+    return answers
+
+
+def train_landmarks(cfg: LandmarkConfig, progress: Progress | None = None, tracker: HandTracker | None = None) -> Path:
+    """Train on the sets' hands (tracked once, cached); writes landmarks.pt and metrics.json into `out`."""
+    if not cfg.data:
+        raise LandmarkTrainError("no training data: pass at least one --data folder")
+    tracker = tracker or HandTracker(provider="cpu", threads=1)
+    sets = [load_hand_set(root, tracker, cfg.crop_size, cfg.crop_margin, cfg.val_fraction, progress) for root in cfg.data]
+    holdouts = [load_hand_set(root, tracker, cfg.crop_size, cfg.crop_margin, 0.0, progress) for root in cfg.holdout]
+    out = check_output_dir(cfg.out)
+    for s in sets + holdouts:
+        log.info("%s: %d pictures, hand found in %.1f%%", s.name, len(s.labels), 100 * s.hands.found.mean())
+
+    rng = np.random.default_rng(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    pools = [(s, s.train[s.hands.found[s.train]]) for s in sets]   # training rows with a hand
+    landmarks = np.concatenate([s.hands.landmarks[r] for s, r in pools])
+    world = np.concatenate([s.hands.world[r] for s, r in pools])
+    left = np.concatenate([s.hands.left[r] for s, r in pools])
+    labels = np.concatenate([s.labels[r] for s, r in pools])
+    owner = np.concatenate([np.full(len(r), i) for i, (_, r) in enumerate(pools)])
+    if len(labels) == 0:
+        raise LandmarkTrainError("the tracker found no hand in the training pictures")
+    sizes = np.bincount(owner).astype(np.float64)
+    weights = (sizes ** cfg.set_balance / sizes)[owner]
+    weights /= weights.sum()
+
+    net = LandmarkNet(hidden=cfg.hidden, dropout=cfg.dropout)
+    steps_per_epoch = max(1, len(labels) // cfg.batch_size)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
+    started = time.time()
+    for epoch in range(cfg.epochs):
+        net.train()
+        for step in range(steps_per_epoch):
+            batch = rng.choice(len(labels), cfg.batch_size, p=weights)
+            points, world_points = augment(landmarks[batch], world[batch], rng, cfg)
+            x = torch.from_numpy(landmark_features(points, world_points, left[batch]))
+            loss = F.cross_entropy(net(x), torch.from_numpy(labels[batch]), label_smoothing=cfg.label_smoothing)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            if progress:
+                progress(f"epoch {epoch + 1}/{cfg.epochs}", step + 1, steps_per_epoch)
+    net.eval()
+
+    results = {}
+    for s in sets:
+        results[f"val/{s.name}"] = score(s.labels[s.val], predict_set(net, s, s.val), CLASSES)
+    for s in holdouts:
+        rows = np.arange(len(s.labels))
+        results[f"holdout/{s.name}"] = score(s.labels, predict_set(net, s, rows), CLASSES)
+        results[f"holdout/{s.name}"]["hand_found"] = float(s.hands.found.mean())
+    for key, result in results.items():
+        log.info("%s: top-1 %.2f%% of %d", key, 100 * result["top1"], result["n"])
+    info = {"classes": list(CLASSES), "features": FEATURES, "crop_margin": cfg.crop_margin,
+            "train_data": [{"name": s.name, "images": int(len(s.labels)), "hand_found": float(s.hands.found.mean())}
+                           for s in sets],
+            "val_accuracy": {k: round(v["top1"], 4) for k, v in results.items()},
+            "tracker": "/".join(tracker.variants), "train_seconds": round(time.time() - started, 1)}
+    checkpoint = {"format": FORMAT, "arch_config": net.config, "state_dict": net.state_dict(), "info": info,
+                  "config": asdict(cfg)}
+    path = out / CHECKPOINT_NAME
+    from asl.train.checkpoint import atomic_save
+
+    atomic_save(checkpoint, path)
+    import json
+
+    write_atomic(out / "landmarks-metrics.json", json.dumps(results, indent=2))
+    return path
+
+
+def load_landmark_checkpoint(path: str | Path) -> tuple[LandmarkNet, dict]:
+    from asl.train.checkpoint import CheckpointError
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        raise CheckpointError(f"{path} is not a landmark checkpoint (torch cannot read it as plain weights)") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a landmark checkpoint (expected one written by `asl train-landmarks`)")
+    net = LandmarkNet(**ckpt["arch_config"])
+    net.load_state_dict(ckpt["state_dict"])
+    return net.eval(), ckpt["info"]
