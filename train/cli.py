@@ -106,3 +106,25 @@ def train_landmarks(data, holdout, out, epochs, seed):
     config = LandmarkConfig(data=list(data), holdout=list(holdout), out=out, epochs=epochs, seed=seed)
     checkpoint = run(config, progress=progress_bars())
     click.echo(f"checkpoint: {checkpoint}")
+
+
+@click.command("hand-crops")
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the crops, one subfolder per class.")
+@click.option("--every", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="Keep every N-th picture (frame order kept), to make a smaller set.")
+@click.option("--size", type=click.IntRange(16, 512), default=96, show_default=True, help="Crop size in pixels.")
+def hand_crops(data_dir, out, every, size):
+    """Write the hand crops the runtime classifies (tracked hand, crop around its landmarks) as a class-folder set,
+    for training the crop classifier with `asl train` on exactly what it will see. Pictures with no hand are left out."""
+    from asl.data.hand_cache import load_hand_set, write_crops
+    from asl.runtime.cli import progress_bars
+    from asl.runtime.files import check_output_dir
+    from asl.runtime.recognizer import CROP_MARGIN
+    from asl.runtime.tracker import HandTracker
+
+    check_output_dir(out)
+    hand_set = load_hand_set(data_dir, HandTracker(provider="cpu", threads=1), size, CROP_MARGIN, progress=progress_bars())
+    written = write_crops(hand_set, out, every)
+    click.echo(f"wrote {written} crops of {len(hand_set.labels)} pictures "
+               f"(hand found in {hand_set.hands.found.mean():.1%}) into {out}")
