@@ -15,7 +15,7 @@ COMMANDS = {
     "train": ("asl.train.cli:train", "Train the CNN from scratch on class-folder datasets."),
     "hand-crops": ("asl.train.cli:hand_crops", "Write the tracked hand crops of a labelled set as a class-folder set (for `asl train`)."),
     "train-landmarks": ("asl.train.cli:train_landmarks", "Train the landmark classifier (the hand's shape) on class-folder datasets."),
-    "eval": ("asl.runtime.commands:evaluate", "Score a model (ONNX or checkpoint) on a labelled image folder."),
+    "eval": ("asl.data.cli:evaluate", "Score a model (ONNX or checkpoint) on a labelled image folder."),
     "export": ("asl.export.cli:export", "Export a checkpoint to checked ONNX (fp32, fp16, int8)."),
     "export-landmarks": ("asl.export.cli:export_landmarks", "Export a landmark classifier checkpoint to checked ONNX."),
     "export-hands": ("asl.export.cli:export_hands", "Convert MediaPipe's hand models (palm detector, landmarks) to ONNX."),
