@@ -182,3 +182,25 @@ def test_tracked_crop_beats_the_fixed_box_on_a_person_at_a_desk(asl_data, tmp_pa
         assert result.exit_code == 0, result.output
         scores[hand] = json.loads(result.stdout.strip().splitlines()[-1])["top1"]
     assert scores["track"] >= scores["box"] + 0.20
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_converted_hand_models_match_their_tflite_originals(asl_data, tmp_path):
+    """Where the [hands] extra is installed: convert all four models again and compare with TFLite on real pictures."""
+    for module in ("mediapipe", "tf2onnx", "ai_edge_litert"):
+        pytest.importorskip(module, reason="the [hands] extra (pip install 'asl-edge[hands]') is not installed")
+    from asl.export.hands import HandExportRequest, export_hands
+    from asl.export.hands_data import sample_pictures
+
+    pictures = sample_pictures([asl_data / "massey_black", asl_data / "office_person"], 8)
+    written = export_hands(HandExportRequest(tmp_path, images=pictures))
+    assert sorted(p.name for p in written) == sorted(f"{k}_{v}.onnx" for k in ("palm_detection", "hand_landmark")
+                                                       for v in ("lite", "full"))
+    import onnx
+
+    for path in written:
+        meta = json.loads({p.key: p.value for p in onnx.load(str(path)).metadata_props}["asl.hand_model"])
+        assert meta["parity"]["real_images"] and meta["license"] == "Apache-2.0"
+        for output in meta["parity"]["outputs"].values():   # what the export's own gate allows, asserted again
+            assert output["max_abs_diff"] <= 1e-3 * (1 + output["max_abs"])
