@@ -33,16 +33,18 @@ def checkpoint_dict(model: nn.Module, arch: str, info: ModelInfo, **extra) -> di
             "info": info.to_dict(), **extra}
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict:
+def read_checkpoint(path: str | os.PathLike, fmt: str = FORMAT, kind: str = "an ASL checkpoint",
+                    writer: str = "asl train") -> dict:
+    """A checkpoint's dict, checked to be a torch file of plain weights in format `fmt` (written by `writer`)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # torch raises many types for a foreign or damaged file
-        raise CheckpointError(f"{path} is not an ASL checkpoint (torch cannot read it as plain weights)") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not an ASL checkpoint (expected one written by `asl train`)")
+        raise CheckpointError(f"{path} is not {kind} (torch cannot read it as plain weights)") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != fmt:
+        raise CheckpointError(f"{path} is not {kind} (expected one written by `{writer}`)")
     return ckpt
 
 

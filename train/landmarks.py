@@ -6,6 +6,7 @@ cameras and rooms it never saw. The runtime adds its log-probabilities to the cr
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,6 +25,7 @@ from asl.runtime.hand_features import FEATURES, landmark_features
 from asl.runtime.progress import Progress
 from asl.runtime.scoring import score
 from asl.runtime.tracker import HandTracker
+from asl.train.checkpoint import atomic_save, read_checkpoint
 
 log = logging.getLogger("asl")
 
@@ -170,27 +172,13 @@ def train_landmarks(cfg: LandmarkConfig, progress: Progress | None = None, track
     checkpoint = {"format": FORMAT, "arch_config": net.config, "state_dict": net.state_dict(), "info": info,
                   "config": asdict(cfg)}
     path = out / CHECKPOINT_NAME
-    from asl.train.checkpoint import atomic_save
-
     atomic_save(checkpoint, path)
-    import json
-
     write_atomic(out / "landmarks-metrics.json", json.dumps(results, indent=2))
     return path
 
 
 def load_landmark_checkpoint(path: str | Path) -> tuple[LandmarkNet, dict]:
-    from asl.train.checkpoint import CheckpointError
-
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:
-        raise CheckpointError(f"{path} is not a landmark checkpoint (torch cannot read it as plain weights)") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a landmark checkpoint (expected one written by `asl train-landmarks`)")
+    ckpt = read_checkpoint(path, FORMAT, "a landmark checkpoint", "asl train-landmarks")
     net = LandmarkNet(**ckpt["arch_config"])
     net.load_state_dict(ckpt["state_dict"])
     return net.eval(), ckpt["info"]
