@@ -39,14 +39,13 @@ def evaluate(data_dir, model, provider, threads, hand, landmarks, as_json, repor
 
         tracker = HandTracker(provider=provider, threads=1)  # one thread per picture, pictures in parallel
     shape_model = None
-    if tracker is not None and landmarks != "none":
+    if tracker is not None:
         from asl.models import MODELS_DIR
-        from asl.runtime.landmark_classifier import LandmarkClassifier, partner_path
+        from asl.runtime.landmark_classifier import load_partner
 
-        beside = partner_path(model if model is not None and Path(model).suffix == ".onnx" else MODELS_DIR / "asl.onnx")
-        path = beside if landmarks == "auto" else Path(landmarks)
-        if landmarks != "auto" or path.is_file():
-            shape_model = LandmarkClassifier(path, provider, threads)
+        # A checkpoint has no landmark model beside it: auto takes the bundled one.
+        crop_model = model if model is not None and Path(model).suffix == ".onnx" else MODELS_DIR / "asl.onnx"
+        shape_model = load_partner(landmarks, crop_model, info.classes, provider, threads)
     where = "centred square" if tracker is None else "hands tracked" + (f", fused with {shape_model.path.name}" if shape_model else "")
     click.echo(f"model: {description}; {where}", err=True)
     result = run(data_dir, logits_fn, info, tracker=tracker, landmarks=shape_model, progress=progress_bars())

@@ -34,6 +34,22 @@ def partner_path(crop_model: Path) -> Path:
     return Path(crop_model).parent / FILE_NAME
 
 
+def load_partner(choice: str | Path | None, crop_model: Path | None, classes: list[str], provider: str = "cpu",
+                 threads: int | None = None, strict: bool = False) -> "LandmarkClassifier | None":
+    """The landmark classifier to fuse with a crop model: None/"none" for none, "auto" for the one shipped
+    beside `crop_model` (none if absent or the model is in memory), or a path; its classes must be the crop model's."""
+    if choice is None or str(choice) == "none":
+        return None
+    if str(choice) == "auto":
+        if crop_model is None or not partner_path(crop_model).is_file():
+            return None
+        choice = partner_path(crop_model)
+    classifier = LandmarkClassifier(choice, provider, threads, strict)
+    if classifier.classes != list(classes):
+        raise LandmarkModelError(f"{classifier.path} names other classes than the crop model beside it: they cannot be fused")
+    return classifier
+
+
 class LandmarkClassifier:
     def __init__(self, path: str | Path, provider: str = "cpu", threads: int | None = None, strict: bool = False):
         path = Path(path)

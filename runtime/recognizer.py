@@ -13,7 +13,7 @@ from asl.runtime.batches import in_batches
 from asl.runtime.errors import AslError
 from asl.runtime.hand_roi import hand_crop
 from asl.runtime.image import Roi, read_image, roi_box, to_model_input
-from asl.runtime.landmark_classifier import LandmarkClassifier, fuse, partner_path
+from asl.runtime.landmark_classifier import fuse, load_partner
 from asl.runtime.metadata import ModelInfo, check_model
 from asl.runtime.providers import ProviderError, create_session
 from asl.runtime.tracker import Hand, HandTrack, HandTracker
@@ -88,23 +88,11 @@ class Recognizer:
             tracker = HandTracker(provider=provider, threads=threads, strict=strict)
         self.tracker = tracker if self.hand_mode == "track" else None
         self.crop_margin = crop_margin
-        self.landmarks = self._landmark_classifier(model, landmarks, provider, threads, strict)
+        self.landmarks = (load_partner(landmarks, None if isinstance(model, bytes) else model, self.classes,
+                                       provider, threads, strict) if self.tracker is not None else None)
         self._input = self.session.get_inputs()[0].name
         batch = self.session.get_inputs()[0].shape[0]
         self._static_batch = batch if isinstance(batch, int) else None  # e.g. a batch-1 export for TensorRT
-
-    def _landmark_classifier(self, model, landmarks, provider, threads, strict) -> LandmarkClassifier | None:
-        """The hand-shape classifier fused with this one: `auto` takes the one shipped beside the model."""
-        if self.tracker is None or landmarks is None or str(landmarks) == "none":
-            return None
-        if str(landmarks) == "auto":
-            if isinstance(model, bytes) or not partner_path(model).is_file():
-                return None
-            landmarks = partner_path(model)
-        classifier = LandmarkClassifier(landmarks, provider, threads, strict)
-        if classifier.classes != self.classes:
-            raise ModelError(f"{classifier.path} names other classes than {self.source}: they cannot be fused")
-        return classifier
 
     def prepare(self, frame: np.ndarray) -> np.ndarray:
         """The fixed region of interest of a BGR frame, resized to the model's input (--hand box)."""
