@@ -126,12 +126,12 @@ def export_hands(req: HandExportRequest, progress: Callable[[str], None] = lambd
     out_dir = check_output_dir(req.out_dir)
     built = []
     for kind, (size, outputs) in KINDS.items():
+        batch = model_inputs(req.images, size)   # the same pictures for lite and full
         for variant in req.variants:
             tflite = source_dir / kind / f"{kind}_{variant}.tflite"
             if not tflite.is_file():
                 raise HandExportError(f"not found: {tflite} (is mediapipe=={MEDIAPIPE_VERSION} installed?)")
             progress(f"converting {tflite.name}")
-            batch = model_inputs(req.images, size)
             proto = convert(tflite, kind)
             proto, simplified = simplify(proto, batch[:2])
             check(proto)
