@@ -109,7 +109,7 @@ class HandTracker:
     def detect(self, frame: np.ndarray) -> Hand | None:
         """Still-image mode: palm detection (zooming out while none is found), then landmarks."""
         for zoom_out in ZOOM_OUTS:
-            hand = self._detect_at(frame, zoom_out)
+            hand = self.detect_at(frame, zoom_out)
             if hand is not None:
                 return hand
         return None
@@ -125,16 +125,18 @@ class HandTracker:
         self._default_track = None
         self.detections = 0
 
-    def _detect_at(self, frame: np.ndarray, zoom_out: float) -> Hand | None:
+    def detect_at(self, frame: np.ndarray, zoom_out: float) -> Hand | None:
+        """One palm detection at one zoom-out, then landmarks on the best palm whose region holds a hand."""
         self.detections += 1
         palms = self.detector.detect(frame, zoom_out)
         for palm in palms:  # best first; a palm whose region holds no hand is a false detection
-            hand = self._read(frame, palm.roi, len(palms))
+            hand = self.read(frame, palm.roi, len(palms))
             if hand is not None:
                 return hand
         return None
 
-    def _read(self, frame: np.ndarray, roi: HandRoi, palms: int) -> Hand | None:
+    def read(self, frame: np.ndarray, roi: HandRoi, palms: int) -> Hand | None:
+        """The hand in a known region (from a palm or the previous frame), or None when the model sees none."""
         landmarks, world, presence, left = self.landmark_model.run(frame, roi)
         if presence < self.min_presence:
             return None
@@ -152,11 +154,11 @@ class HandTrack:
 
     def update(self, frame: np.ndarray) -> Hand | None:
         if self.region is not None:
-            hand = self.tracker._read(frame, self.region, 0)
+            hand = self.tracker.read(frame, self.region, 0)
             if hand is not None:
                 self.region = roi_from_landmarks(hand.landmarks)
                 return hand
-        hand = self.tracker._detect_at(frame, ZOOM_OUTS[self._zoom])
+        hand = self.tracker.detect_at(frame, ZOOM_OUTS[self._zoom])
         self._zoom = 0 if hand is not None else (self._zoom + 1) % len(ZOOM_OUTS)
         self.region = roi_from_landmarks(hand.landmarks) if hand is not None else None
         return hand
