@@ -77,4 +77,4 @@ def asl_data() -> Path:
     root = os.environ.get("ASL_DATA")
     if not root or not Path(root).is_dir():
         pytest.skip("real images: set ASL_DATA to the shared data folder")
-    return Path(root)
+    return Path(root).resolve()  # absolute: tests link to these files from temporary folders
