@@ -109,24 +109,32 @@ class HandTracker:
 
     def detect(self, frame: np.ndarray) -> Hand | None:
         """Still-image mode: palm detection (zooming out while none is found), then landmarks; the whole
-        picture when no palm is found at all."""
+        picture when no palm is found at all. Either way the landmarks are read once more (`settle`)."""
         for zoom_out in ZOOM_OUTS:
             hand = self.detect_at(frame, zoom_out)
             if hand is not None:
-                return hand
+                return self.settle(frame, hand)
         return self.read_whole(frame)
 
     def read_whole(self, frame: np.ndarray) -> Hand | None:
-        """The landmark model on the whole picture, then once more on the region its landmarks give.
+        """The landmark model on the whole picture, settled on the region its landmarks give.
 
         The palm detector misses hands that fill a backlit or cluttered hand photo (15% of the Kaggle
         set); read this way, two thirds of those are found, and no `nothing` picture of it gains a hand.
         """
         height, width = frame.shape[:2]
         hand = self.read(frame, HandRoi(width / 2, height / 2, float(max(height, width))), 0)
-        if hand is None:
-            return None
-        return self.read(frame, roi_from_landmarks(hand.landmarks), 0) or hand
+        return None if hand is None else self.settle(frame, hand)
+
+    def settle(self, frame: np.ndarray, hand: Hand) -> Hand:
+        """The landmarks read again on the region they give, as video tracking reads every next frame.
+
+        Read from a palm box, the same hand gives different landmarks at different picture scales
+        (webcam_wall's N: 20 of 20 right in the picture, 6 of 20 letterboxed into 640×480); read again
+        on their own region they agree (20 of 20 both), and a still reads as live video does.
+        """
+        settled = self.read(frame, roi_from_landmarks(hand.landmarks), hand.palms)
+        return settled if settled is not None else hand
 
     def track(self, frame: np.ndarray) -> Hand | None:
         """Video mode on this tracker's own track (one video at a time; use HandTrack for several)."""
@@ -174,6 +182,7 @@ class HandTrack:
                 return hand
         if self._zoom < len(ZOOM_OUTS):
             hand = self.tracker.detect_at(frame, ZOOM_OUTS[self._zoom])
+            hand = hand and self.tracker.settle(frame, hand)
         else:
             hand = self.tracker.read_whole(frame)
         self._zoom = 0 if hand is not None else (self._zoom + 1) % (len(ZOOM_OUTS) + 1)
