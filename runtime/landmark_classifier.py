@@ -67,7 +67,8 @@ class LandmarkClassifier:
         self.info = json.loads(meta[METADATA_KEY])
         inputs = self.session.get_inputs()
         if len(inputs) != 1 or inputs[0].shape[-1] != FEATURES:
-            raise LandmarkModelError(f"{path} does not take {FEATURES} landmark features")
+            raise LandmarkModelError(f"{path} does not take this version's {FEATURES} landmark features: "
+                                     "train and export it again (asl train-landmarks, asl export-landmarks)")
         self.path = path
         self.classes: list[str] = list(self.info["classes"])
         self.fusion_weight = float(self.info.get("fusion_weight", 1.0))

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from asl.runtime.cli import main
-from asl.runtime.hand_features import FEATURES, landmark_features
+from asl.runtime.hand_features import FEATURES, bends, landmark_features
 from asl.runtime.sources import image_files
 
 
@@ -42,6 +42,19 @@ def test_features_keep_the_hands_orientation():
     turned = landmarks.copy()
     turned[:, 0], turned[:, 1] = landmarks[:, 1], -landmarks[:, 0]
     assert not np.allclose(features(landmarks, world), features(turned, world), atol=1e-2)
+
+
+def test_finger_bends_do_not_depend_on_the_turn_or_the_hand_size():
+    """Bends carry the finger shape alone: the same hand turned in 3D or larger bends alike; a bent finger does not."""
+    _, world = hand(3)
+    a, b = np.deg2rad(35), np.deg2rad(-20)
+    turn = (np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+            @ np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])).astype(np.float32)
+    turned = 1.3 * world @ turn.T
+    assert np.allclose(bends(world[None]), bends(turned[None]), atol=1e-4)
+    bent = world.copy()
+    bent[8] = bent[7] - (bent[8] - bent[7])   # the index fingertip folded back
+    assert not np.allclose(bends(world[None]), bends(bent[None]), atol=1e-2)
 
 
 @pytest.mark.real_data
@@ -90,3 +103,24 @@ def test_a_foreign_file_is_not_taken_for_a_landmark_model(tiny_onnx):
 
     with pytest.raises(LandmarkModelError, match="not a landmark model"):
         LandmarkClassifier(Path(tiny_onnx))
+
+
+def test_a_landmark_model_of_an_older_feature_set_is_refused_in_one_line(tmp_path):
+    """A file exported before the bends were added (126 features) must not be fed today's features."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from asl.runtime.landmark_classifier import METADATA_KEY, LandmarkClassifier, LandmarkModelError
+
+    weights = numpy_helper.from_array(np.zeros((126, 29), np.float32), "w")
+    graph = helper.make_graph([helper.make_node("MatMul", ["features", "w"], ["logits"])], "old",
+                              [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", 126])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["n", 29])], [weights])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    helper.set_model_props(model, {METADATA_KEY: json.dumps({"classes": ["A"] * 29})})
+    path = tmp_path / "asl.landmarks.onnx"
+    onnx.save(model, path)
+    with pytest.raises(LandmarkModelError, match=f"does not take this version's {FEATURES} landmark features") as err:
+        LandmarkClassifier(path)
+    assert "\n" not in str(err.value)

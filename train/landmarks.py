@@ -50,7 +50,7 @@ class LandmarkConfig:
     hidden: int = 256
     dropout: float = 0.2
     label_smoothing: float = 0.1
-    rotate: float = 10.0       # degrees, in the picture's plane
+    rotate: float = 20.0       # degrees, in the picture's plane
     stretch: float = 0.1       # independent x/y scale jitter
     jitter: float = 0.02       # per-joint noise, in hand extents
     set_balance: float = 0.5   # a set's sampling weight ∝ (its size)^set_balance
@@ -61,7 +61,7 @@ class LandmarkConfig:
 
 
 class LandmarkNet(nn.Module):
-    """126 shape features → 29 logits: two LayerNorm-GELU layers."""
+    """FEATURES shape numbers → 29 logits: two LayerNorm-GELU layers."""
 
     def __init__(self, num_classes: int = len(CLASSES), hidden: int = 256, dropout: float = 0.2):
         super().__init__()
