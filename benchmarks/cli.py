@@ -106,3 +106,28 @@ def bench_hands(data, frames, threads, model, min_seconds, out):
     for path, text in ((out / "hands.md", markdown(report)), (out / "hands.json", json.dumps(report, indent=2))):
         write_atomic(path, text)
         click.echo(f"wrote {path}")
+
+
+@click.command("bench-val")
+@click.option("--data", multiple=True, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Labelled folder (repeatable): scored on its validation part (the last 20% of each class's frames).")
+@click.option("--model", "models", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Crop classifier ONNX (repeatable; default: the bundled int8 and fp32 models).")
+@click.option("--landmarks", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Landmark classifier ONNX fused with each crop model (default: the bundled one).")
+@click.option("--threads", type=click.IntRange(1, MAX_THREADS), default=None, help="CPU threads for ONNX Runtime.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("reports/validation"), show_default=True)
+def bench_val(data, models, landmarks, threads, out):
+    """The shipped models' validation report: per set, the fused answer and each classifier alone, read as the
+    runtime reads it (no hand found = `nothing`), with a confusion matrix per set (as in models/report)."""
+    from asl import models as bundled
+    from asl.benchmarks.validation import validation_report
+    from asl.runtime.cli import progress_bars
+    from asl.runtime.landmark_classifier import partner_path
+
+    models = list(models) or [p for p in (bundled.INT8, bundled.FP32) if p.is_file()]
+    if not models:
+        raise click.ClickException("no bundled ONNX models found: pass --model")
+    landmarks = landmarks or partner_path(bundled.FP32)
+    for path in validation_report(list(data), models, landmarks, out, threads, progress=progress_bars()):
+        click.echo(f"wrote {path}")

@@ -24,13 +24,14 @@ COMMANDS = {
     "bench": ("asl.benchmarks.cli:bench", "Latency and parity report: PyTorch vs ONNX variants vs the seed CNN."),
     "bench-hands": ("asl.benchmarks.cli:bench_hands", "Hand tracker speed, frame → letter with tracking, beside MediaPipe's pipeline."),
     "bench-words": ("asl.benchmarks.cli:bench_words", "Fingerspelled words built from image sets: words typed exactly, letters dropped/inserted."),
+    "bench-val": ("asl.benchmarks.cli:bench_val", "Validation report: fused and each classifier alone, per set, with confusion matrices."),
     "serve": ("asl.runtime.web.cli:serve", "Browser demo: a local web page that reads signs from the webcam."),
 }
 
 # Extras to name when a verb's imports are missing.
 NEEDS = {
     "train": "train", "train-landmarks": "train", "export-landmarks": "train", "export": "train",
-    "export-hands": "hands", "bench": "train", "serve": "serve",
+    "export-hands": "hands", "bench": "train", "bench-val": "train", "serve": "serve",
 }
 
 

@@ -1,6 +1,8 @@
 """`asl bench` writes a report with the seed ratio, parity figures, and names providers it could not run."""
 import json
 
+import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from asl.runtime.cli import main
@@ -38,3 +40,36 @@ def test_torch_backend_leaves_the_callers_model_alone():
     model = AslNet(width=0.25).train()
     backend = torch_backend(model, "AslNet", 32, threads=1, device="cpu")
     assert model.training and backend.logits(np.zeros((2, 32, 32, 3), np.uint8)).shape == (2, 29)
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_validation_report_reads_pictures_as_the_runtime_does(asl_data, tmp_path):
+    """`asl bench-val`'s fused answer on a set's validation part is the recognizer's own answer, picture by picture."""
+    from asl.data.classes import CLASSES
+    from asl.data.folders import find_images
+    from asl.data.split import frame_block_split
+    from asl.runtime.image import read_image
+    from asl.runtime.recognizer import Recognizer
+
+    subset = tmp_path / "massey"
+    for folder in sorted((asl_data / "massey_black").iterdir()):
+        if folder.is_dir() and folder.name in ("A", "B", "K", "V", "nothing"):
+            (subset / folder.name).mkdir(parents=True)
+            for path in sorted(folder.iterdir())[:10]:
+                (subset / folder.name / path.name).symlink_to(path)
+    result = CliRunner().invoke(main, ["bench-val", "--data", str(subset), "--out", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert set(report) == {"asl.int8.onnx", "asl.onnx"}
+    scores = report["asl.int8.onnx"]["massey"]
+    assert set(scores) == {"fused", "crop", "landmarks", "hand_found"}
+    assert (tmp_path / "report" / "confusion-val-massey.png").stat().st_size > 0
+
+    samples = find_images(subset).samples
+    _, val = frame_block_split(samples)
+    recognizer = Recognizer(provider="cpu")
+    answers = [p.label for p in recognizer.predict_batch([read_image(samples[i].path) for i in val])]
+    runtime_top1 = np.mean([a == CLASSES[samples[i].label] for a, i in zip(answers, val)])
+    assert scores["fused"]["n"] == len(val)
+    assert abs(scores["fused"]["top1"] - runtime_top1) < 1e-9

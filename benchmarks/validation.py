@@ -1,0 +1,80 @@
+"""The shipped models' validation report (`models/report/`): each set's validation part read as the
+runtime reads it — hand tracked, crop classified, landmarks classified, the two fused; no hand
+found = `nothing` — for every crop model given, with the fused answer's confusion matrix per set.
+
+The hands come from the same per-set cache as `asl train-landmarks`, so a report over sets already
+trained on tracks nothing again.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from asl.data.classes import CLASSES
+from asl.data.folders import find_images
+from asl.data.hand_cache import load_hand_set
+from asl.runtime.files import check_output_dir, write_atomic
+from asl.runtime.hand_roi import hand_crop
+from asl.runtime.image import read_image
+from asl.runtime.landmark_classifier import LandmarkClassifier, fuse, log_softmax
+from asl.runtime.progress import Progress
+from asl.runtime.recognizer import CROP_MARGIN, Recognizer
+from asl.runtime.scoring import score
+from asl.runtime.tracker import HandTracker
+
+HAND_CACHE_SIZE = 96   # the crops cached beside the landmarks, as `asl train-landmarks` caches them
+NOTHING = CLASSES.index("nothing")
+
+
+def set_report(recognizer: Recognizer, landmarks: LandmarkClassifier, crops: np.ndarray, shape: np.ndarray,
+               found: np.ndarray, labels: np.ndarray) -> dict:
+    """Top-1, per-class figures and confusion of the fused answer and of each classifier alone."""
+    logits = recognizer.logits(crops) if len(crops) else np.zeros((0, len(CLASSES)), np.float32)
+    result = {}
+    for kind, scores in (("fused", fuse(logits, shape, landmarks.fusion_weight)), ("crop", log_softmax(logits)),
+                         ("landmarks", shape)):
+        answers = np.full(len(labels), NOTHING, np.int64)
+        answers[found] = scores.argmax(1)
+        result[kind] = score(labels, answers, CLASSES)
+    result["hand_found"] = float(found.mean())
+    return result
+
+
+def validation_report(data: list[Path], crop_models: list[Path], landmark_model: Path, out: Path,
+                      threads: int | None = None, progress: Progress | None = None) -> list[Path]:
+    """Write `metrics.json` ({crop model: {set: {fused, crop, landmarks, hand_found}}}) and one
+    `confusion-val-<set>.png` per set (the first crop model, fused); returns the paths written."""
+    from asl.train.plots import plot_confusion  # matplotlib: only when a report is drawn
+
+    out = check_output_dir(out)
+    tracker = HandTracker(provider="cpu", threads=threads)
+    landmarks = LandmarkClassifier(landmark_model, "cpu", threads)
+    recognizers = {Path(m).name: Recognizer(m, provider="cpu", threads=threads, tracker=tracker, landmarks="none")
+                   for m in crop_models}
+    report: dict[str, dict] = {name: {} for name in recognizers}
+    written = []
+    for index, root in enumerate(data, 1):
+        hand_set = load_hand_set(root, tracker, HAND_CACHE_SIZE, CROP_MARGIN, progress=progress)
+        samples = find_images(root).samples
+        rows, hands = hand_set.val, hand_set.hands
+        found = hands.found[rows]
+        with_hand = rows[found]
+        shape = (landmarks.log_probabilities(hands.landmarks[with_hand], hands.world[with_hand], hands.left[with_hand])
+                 if len(with_hand) else np.zeros((0, len(CLASSES)), np.float32))
+        for name, recognizer in recognizers.items():
+            size = recognizer.input_size
+            crops = [hand_crop(read_image(samples[hands.kept[r]].path), hands.landmarks[r], size, CROP_MARGIN)[0]
+                     for r in with_hand]
+            crops = np.stack(crops) if crops else np.zeros((0, size, size, 3), np.uint8)
+            report[name][hand_set.name] = set_report(recognizer, landmarks, crops, shape, found, hand_set.labels[rows])
+        first = report[next(iter(recognizers))][hand_set.name]["fused"]
+        path = out / f"confusion-val-{hand_set.name}.png"
+        plot_confusion(first, path, f"{hand_set.name}: fused {next(iter(recognizers))}, validation part, "
+                                    f"top-1 {first['top1']:.1%}")
+        written.append(path)
+        if progress:
+            progress("validation report", index, len(data))
+    write_atomic(out / "metrics.json", json.dumps(report, indent=1))
+    return [out / "metrics.json", *written]
