@@ -25,6 +25,7 @@ import numpy as np
 from asl.data.cache import default_cache_dir, set_key
 from asl.data.classes import CLASSES
 from asl.data.folders import ImageSet, find_images
+from asl.data.hand_cache import CACHE_VERSION as HAND_CACHE_VERSION
 from asl.data.split import frame_block_split
 from asl.runtime.files import check_output_dir, write_atomic
 from asl.runtime.image import ImageError, read_image
@@ -209,7 +210,8 @@ def _pools(image_set: ImageSet, trained_on: bool, cfg: WordsConfig, rng: random.
 
 def _recognizer_tag(recognizer) -> str:
     """What the predictions depend on: the model files' bytes and how the hand is found."""
-    digest = hashlib.sha1(f"words-v1:{FRAME_SIZE}:{recognizer.roi}:{getattr(recognizer, 'hand_mode', 'box')}".encode())
+    digest = hashlib.sha1(f"words-v1:{FRAME_SIZE}:{recognizer.roi}:{getattr(recognizer, 'hand_mode', 'box')}:"
+                          f"hands-v{HAND_CACHE_VERSION}".encode())   # the tracker's still search changes with it
     tracker, landmarks = getattr(recognizer, "tracker", None), getattr(recognizer, "landmarks", None)
     digest.update(str(getattr(tracker, "variants", None)).encode())
     for path in (recognizer.source, getattr(landmarks, "path", None)):

@@ -22,7 +22,7 @@ from asl.runtime.image import ImageError, read_image
 from asl.runtime.progress import Progress
 from asl.runtime.tracker import HandTracker
 
-CACHE_VERSION = 3   # 2: pictures without a palm read whole; 3: landmarks settled (HandTracker.settle)
+CACHE_VERSION = 4   # 2: pictures without a palm read whole; 3: landmarks settled (HandTracker.settle); 4: brightened search
 
 
 @dataclass

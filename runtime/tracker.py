@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from asl.runtime.errors import AslError
@@ -22,8 +23,12 @@ from asl.runtime.providers import ProviderError, create_session
 VARIANTS = ("lite", "full")
 # The palm detector misses hands that fill the picture (hand-crop photos): still images are tried
 # again at these zoom-outs, and video tries the next one on each frame while no hand is found.
-# When none finds a palm, the landmark model reads the whole picture (`read_whole`).
+# When none finds a palm, the landmark model reads the whole picture (`read_whole`); when that finds
+# no hand either, the palm detector looks once more at each zoom-out in a brightened copy.
 ZOOM_OUTS = (1.0, 1.6, 2.5)
+SEARCH_STEPS = 2 * len(ZOOM_OUTS) + 1
+# Gamma 0.5 lifts the shadows: a dark hand before a bright window (the Kaggle set's backlit frames).
+_BRIGHTEN = np.clip(255 * (np.arange(256) / 255.0) ** 0.5, 0, 255).astype(np.uint8)
 HAND_MODEL_KEY = "asl.hand_model"
 # The bones between MediaPipe's 21 joints, for drawing a hand (overlay and web page).
 HAND_CONNECTIONS = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11),
@@ -108,13 +113,34 @@ class HandTracker:
         self._default_track: HandTrack | None = None
 
     def detect(self, frame: np.ndarray) -> Hand | None:
-        """Still-image mode: palm detection (zooming out while none is found), then landmarks; the whole
-        picture when no palm is found at all. Either way the landmarks are read once more (`settle`)."""
-        for zoom_out in ZOOM_OUTS:
-            hand = self.detect_at(frame, zoom_out)
+        """Still-image mode: every step of `search` in turn until one finds a hand."""
+        for step in range(SEARCH_STEPS):
+            hand = self.search(frame, step)
             if hand is not None:
-                return self.settle(frame, hand)
-        return self.read_whole(frame)
+                return hand
+        return None
+
+    def search(self, frame: np.ndarray, step: int) -> Hand | None:
+        """One way of finding a hand with no region to start from, settled (`settle`): palm detection at
+        each zoom-out, then the whole picture read (`read_whole`), then palm detection in a brightened
+        copy at each zoom-out (`search_brightened`). Stills take them in turn; video one a frame."""
+        if step < len(ZOOM_OUTS):
+            hand = self.detect_at(frame, ZOOM_OUTS[step])
+            return None if hand is None else self.settle(frame, hand)
+        if step == len(ZOOM_OUTS):
+            return self.read_whole(frame)
+        return self.search_brightened(frame, ZOOM_OUTS[step - len(ZOOM_OUTS) - 1])
+
+    def search_brightened(self, frame: np.ndarray, zoom_out: float) -> Hand | None:
+        """Palm detection and landmarks in a gamma-brightened copy: for a dark hand before a bright window.
+
+        Of the Kaggle set's 532 letter pictures where no other step finds a hand, this finds 258 (the landmark
+        classifier reads 239 of them right); of the 831 `nothing` pictures of all sets without a hand, 9 gain one.
+        Only the palm detector may start it: the landmark model alone on a brightened picture sees hands in shadows.
+        """
+        bright = cv2.LUT(frame, _BRIGHTEN)
+        hand = self.detect_at(bright, zoom_out)
+        return None if hand is None else self.settle(bright, hand)
 
     def read_whole(self, frame: np.ndarray) -> Hand | None:
         """The landmark model on the whole picture, settled on the region its landmarks give.
@@ -167,12 +193,12 @@ class HandTracker:
 
 class HandTrack:
     """One video's tracking state. The next frame's region comes from this frame's landmarks; while
-    no hand is seen, each frame makes one try, cycling through the zoom-outs and then the whole picture."""
+    no hand is seen, each frame makes one try, cycling through the steps of `HandTracker.search`."""
 
     def __init__(self, tracker: HandTracker):
         self.tracker = tracker
         self.region: HandRoi | None = None
-        self._zoom = 0
+        self._step = 0
 
     def update(self, frame: np.ndarray) -> Hand | None:
         if self.region is not None:
@@ -180,11 +206,7 @@ class HandTrack:
             if hand is not None:
                 self.region = roi_from_landmarks(hand.landmarks)
                 return hand
-        if self._zoom < len(ZOOM_OUTS):
-            hand = self.tracker.detect_at(frame, ZOOM_OUTS[self._zoom])
-            hand = hand and self.tracker.settle(frame, hand)
-        else:
-            hand = self.tracker.read_whole(frame)
-        self._zoom = 0 if hand is not None else (self._zoom + 1) % (len(ZOOM_OUTS) + 1)
+        hand = self.tracker.search(frame, self._step)
+        self._step = 0 if hand is not None else (self._step + 1) % SEARCH_STEPS
         self.region = roi_from_landmarks(hand.landmarks) if hand is not None else None
         return hand
