@@ -14,7 +14,7 @@ import numpy as np
 
 from asl.data.classes import CLASSES
 from asl.data.folders import find_images
-from asl.data.hand_cache import load_hand_set
+from asl.data.hand_cache import CROP_SIZE, load_hand_set
 from asl.runtime.files import check_output_dir, write_atomic
 from asl.runtime.hand_roi import hand_crop
 from asl.runtime.image import read_image
@@ -24,7 +24,6 @@ from asl.runtime.recognizer import CROP_MARGIN, Recognizer
 from asl.runtime.scoring import score
 from asl.runtime.tracker import HandTracker
 
-HAND_CACHE_SIZE = 96   # the crops cached beside the landmarks, as `asl train-landmarks` caches them
 NOTHING = CLASSES.index("nothing")
 
 
@@ -54,25 +53,29 @@ def validation_report(data: list[Path], crop_models: list[Path], landmark_model:
     recognizers = {Path(m).name: Recognizer(m, provider="cpu", threads=threads, tracker=tracker, landmarks="none")
                    for m in crop_models}
     report: dict[str, dict] = {name: {} for name in recognizers}
+    first_model = next(iter(recognizers))   # its fused answer is drawn
     written = []
     for index, root in enumerate(data, 1):
-        hand_set = load_hand_set(root, tracker, HAND_CACHE_SIZE, CROP_MARGIN, progress=progress)
+        hand_set = load_hand_set(root, tracker, CROP_SIZE, CROP_MARGIN, progress=progress)
         samples = find_images(root).samples
         rows, hands = hand_set.val, hand_set.hands
         found = hands.found[rows]
         with_hand = rows[found]
         shape = (landmarks.log_probabilities(hands.landmarks[with_hand], hands.world[with_hand], hands.left[with_hand])
                  if len(with_hand) else np.zeros((0, len(CLASSES)), np.float32))
+        sizes = {recognizer.input_size for recognizer in recognizers.values()}
+        crops: dict[int, list[np.ndarray]] = {size: [] for size in sizes}
+        for r in with_hand:   # each picture read once, cut at every crop model's input size
+            picture = read_image(samples[hands.kept[r]].path)
+            for size in sizes:
+                crops[size].append(hand_crop(picture, hands.landmarks[r], size, CROP_MARGIN)[0])
         for name, recognizer in recognizers.items():
             size = recognizer.input_size
-            crops = [hand_crop(read_image(samples[hands.kept[r]].path), hands.landmarks[r], size, CROP_MARGIN)[0]
-                     for r in with_hand]
-            crops = np.stack(crops) if crops else np.zeros((0, size, size, 3), np.uint8)
-            report[name][hand_set.name] = set_report(recognizer, landmarks, crops, shape, found, hand_set.labels[rows])
-        first = report[next(iter(recognizers))][hand_set.name]["fused"]
+            batch = np.stack(crops[size]) if crops[size] else np.zeros((0, size, size, 3), np.uint8)
+            report[name][hand_set.name] = set_report(recognizer, landmarks, batch, shape, found, hand_set.labels[rows])
+        first = report[first_model][hand_set.name]["fused"]
         path = out / f"confusion-val-{hand_set.name}.png"
-        plot_confusion(first, path, f"{hand_set.name}: fused {next(iter(recognizers))}, validation part, "
-                                    f"top-1 {first['top1']:.1%}")
+        plot_confusion(first, path, f"{hand_set.name}: fused {first_model}, validation part, top-1 {first['top1']:.1%}")
         written.append(path)
         if progress:
             progress("validation report", index, len(data))

@@ -22,6 +22,7 @@ from asl.runtime.image import ImageError, read_image
 from asl.runtime.progress import Progress
 from asl.runtime.tracker import HandTracker
 
+CROP_SIZE = 96   # the hand crops cached beside the landmarks (training, hand-crops and the validation report)
 CACHE_VERSION = 4   # 2: pictures without a palm read whole; 3: landmarks settled (HandTracker.settle); 4: brightened search
 
 

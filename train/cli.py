@@ -7,6 +7,7 @@ from dataclasses import fields
 
 import click
 
+from asl.data.hand_cache import CROP_SIZE
 from asl.runtime.errors import AslError
 from asl.runtime.providers import MAX_THREADS
 from asl.train.augment import AugmentConfig
@@ -113,7 +114,7 @@ def train_landmarks(data, holdout, out, epochs, seed):
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the crops, one subfolder per class.")
 @click.option("--every", type=click.IntRange(1, 1000), default=1, show_default=True,
               help="Keep every N-th picture (frame order kept), to make a smaller set.")
-@click.option("--size", type=click.IntRange(16, 512), default=96, show_default=True, help="Crop size in pixels.")
+@click.option("--size", type=click.IntRange(16, 512), default=CROP_SIZE, show_default=True, help="Crop size in pixels.")
 def hand_crops(data_dir, out, every, size):
     """Write the hand crops the runtime classifies (tracked hand, crop around its landmarks) as a class-folder set,
     for training the crop classifier with `asl train` on exactly what it will see. Pictures with no hand are left out."""

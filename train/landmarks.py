@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from asl.data import CLASSES
-from asl.data.hand_cache import HandSet, load_hand_set
+from asl.data.hand_cache import CROP_SIZE, HandSet, load_hand_set
 from asl.runtime.errors import AslError
 from asl.runtime.files import check_output_dir, write_atomic
 from asl.runtime.hand_features import FEATURES, landmark_features
@@ -56,7 +56,7 @@ class LandmarkConfig:
     jitter: float = 0.02       # per-joint noise, in hand extents
     set_balance: float = 0.5   # a set's sampling weight ∝ (its size)^set_balance
     val_fraction: float = 0.2
-    crop_size: int = 96        # the hand crops cached beside the landmarks (the crop classifier's input)
+    crop_size: int = CROP_SIZE  # the hand crops cached beside the landmarks (the crop classifier's input)
     crop_margin: float = 1.25
     seed: int = 0
 
