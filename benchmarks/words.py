@@ -197,7 +197,8 @@ def score(words: list[tuple[str, list[float], list[tuple[str, float]]]]) -> dict
 
 def _pools(image_set: ImageSet, trained_on: bool, cfg: WordsConfig, rng: random.Random) -> dict[str, list[int]]:
     """Per letter, the sample indices a word's frames are drawn from: a run of `pool_per_letter` in frame order."""
-    indices = frame_block_split(image_set.samples, cfg.val_fraction)[1] if trained_on else range(len(image_set.samples))
+    indices = (frame_block_split(image_set.samples, cfg.val_fraction, image_set.name)[1] if trained_on
+               else range(len(image_set.samples)))
     by_letter: dict[str, list[int]] = {}
     for i in indices:
         by_letter.setdefault(CLASSES[image_set.samples[i].label], []).append(i)

@@ -10,7 +10,7 @@ import numpy as np
 
 from asl.data.cache import decode_set
 from asl.data.folders import DataError, find_images
-from asl.data.split import frame_block_split
+from asl.data.split import training_parts
 from asl.runtime.progress import Progress
 
 
@@ -33,25 +33,25 @@ class SetArrays:
 
 
 def load_set(root: str | os.PathLike, size: int, val_fraction: float = 0.2, name: str | None = None,
-             cache_dir: Path | None = None, progress: Progress | None = None) -> SetArrays:
+             cache_dir: Path | None = None, progress: Progress | None = None, held_out: bool = False) -> SetArrays:
     image_set = find_images(root, name)
     images, labels, kept = decode_set(image_set, size, cache_dir, progress)
     if len(kept) == 0:
         raise DataError(f"no readable images in {root}")
-    train, val = frame_block_split([image_set.samples[i] for i in kept], val_fraction)
+    train, val = training_parts(image_set, list(kept), val_fraction, held_out)
     return SetArrays(image_set.name, Path(root), images, labels, np.array(train, np.int64), np.array(val, np.int64),
                      image_set.skipped)
 
 
 def load_sets(roots: list, size: int, val_fraction: float = 0.2, cache_dir: Path | None = None,
-              progress: Progress | None = None) -> list[SetArrays]:
+              progress: Progress | None = None, held_out: bool = False) -> list[SetArrays]:
     """Several folders at once, each named after its folder (made unique when two share a name)."""
     names = [Path(r).resolve().name for r in roots]
     sets = []
     for root, name in zip(roots, names):
         if names.count(name) > 1:
             name = f"{Path(root).resolve().parent.name}-{name}"
-        sets.append(load_set(root, size, val_fraction, name, cache_dir, progress))
+        sets.append(load_set(root, size, val_fraction, name, cache_dir, progress, held_out))
     return sets
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from asl.data.cache import default_cache_dir, set_key
 from asl.data.folders import DataError, ImageSet, find_images
-from asl.data.split import frame_block_split
+from asl.data.split import training_parts
 from asl.runtime.files import atomic_path
 from asl.runtime.hand_roi import hand_crop
 from asl.runtime.image import ImageError, read_image
@@ -112,13 +112,13 @@ class HandSet:
 
 
 def load_hand_set(root: str | os.PathLike, tracker: HandTracker, size: int, margin: float, val_fraction: float = 0.2,
-                  progress: Progress | None = None) -> HandSet:
+                  progress: Progress | None = None, held_out: bool = False) -> HandSet:
     image_set = find_images(root)
     hands = track_set(image_set, tracker, size, margin, progress=progress)
     if len(hands) == 0:
         raise DataError(f"no readable images in {root}")
+    train, val = training_parts(image_set, list(hands.kept), val_fraction, held_out)
     kept = [image_set.samples[i] for i in hands.kept]
-    train, val = frame_block_split(kept, val_fraction) if val_fraction > 0 else (list(range(len(kept))), [])
     return HandSet(image_set.name, Path(root), hands, np.array([s.label for s in kept], np.int64),
                    np.array(train, np.int64), np.array(val, np.int64), dict(image_set.skipped))
 

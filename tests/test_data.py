@@ -37,6 +37,23 @@ def test_frames_sort_numerically_and_validation_is_the_last_block(tmp_path):
     assert frame_block_split(image_set.samples, 0.2) == (train, val)
 
 
+def test_letters_a_set_signs_as_another_alphabet_are_neither_trained_nor_validated_but_scored_when_held_out(
+        tmp_path, monkeypatch):
+    import asl.data.split as split
+
+    assert all(name in CLASSES for letters in split.OTHER_ALPHABET.values() for name in letters)
+    monkeypatch.setattr(split, "OTHER_ALPHABET", {"grey_wall": frozenset({"B"})})
+    make_dataset(tmp_path / "grey_wall", per_class=5)
+    trained = load_set(tmp_path / "grey_wall", 32, progress=False)
+    used = trained.labels[np.concatenate([trained.train, trained.val])]
+    assert CLASSES.index("B") not in used and len(used) == 15
+    assert "skipped 5 signed as another alphabet" in trained.summary()
+    held_out = load_set(tmp_path / "grey_wall", 32, progress=False, held_out=True)
+    assert len(held_out.train) == 20 and not held_out.skipped
+    make_dataset(tmp_path / "other_set", per_class=5)   # the list names sets, not letters everywhere
+    assert len(load_set(tmp_path / "other_set", 32, progress=False).train) == 16
+
+
 def test_corrupt_files_are_skipped_and_counted(tmp_path):
     make_dataset(tmp_path, per_class=4)
     (tmp_path / "A" / "A99.jpg").write_bytes(b"\xff\xd8 definitely not a jpeg")

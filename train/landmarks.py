@@ -138,7 +138,8 @@ def train_landmarks(cfg: LandmarkConfig, progress: Progress | None = None, track
         raise LandmarkTrainError("no training data: pass at least one --data folder")
     tracker = tracker or HandTracker(provider="cpu", threads=1)
     sets = [load_hand_set(root, tracker, cfg.crop_size, cfg.crop_margin, cfg.val_fraction, progress) for root in cfg.data]
-    holdouts = [load_hand_set(root, tracker, cfg.crop_size, cfg.crop_margin, 0.0, progress) for root in cfg.holdout]
+    holdouts = [load_hand_set(root, tracker, cfg.crop_size, cfg.crop_margin, progress=progress, held_out=True)
+                for root in cfg.holdout]
     out = check_output_dir(cfg.out)
     for s in sets + holdouts:
         log.info("%s: %d pictures, hand found in %.1f%%", s.name, len(s.labels), 100 * s.hands.found.mean())

@@ -125,7 +125,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: Progress | None, procs: dis
 
     with procs.main_first():  # [distributed] one process fills the image cache
         sets = load_sets(cfg.data, cfg.input_size, cfg.val_fraction, progress=progress)
-        holdouts = load_sets(cfg.holdout, cfg.input_size, 0.0, progress=progress)
+        holdouts = load_sets(cfg.holdout, cfg.input_size, progress=progress, held_out=True)
     for s in sets:
         _echo(s.summary())
     for s in holdouts:
