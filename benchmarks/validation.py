@@ -50,8 +50,10 @@ def validation_report(data: list[Path], crop_models: list[Path], landmark_model:
     out = check_output_dir(out)
     tracker = HandTracker(provider="cpu", threads=threads)
     landmarks = LandmarkClassifier(landmark_model, "cpu", threads)
-    recognizers = {Path(m).name: Recognizer(m, provider="cpu", threads=threads, tracker=tracker, landmarks="none")
-                   for m in crop_models}
+    names = [Path(m).name for m in crop_models]   # a file's name, or its path where two share a name
+    recognizers = {name if names.count(name) == 1 else str(m):
+                   Recognizer(m, provider="cpu", threads=threads, tracker=tracker, landmarks="none")
+                   for name, m in zip(names, crop_models)}
     report: dict[str, dict] = {name: {} for name in recognizers}
     first_model = next(iter(recognizers))   # its fused answer is drawn
     written = []

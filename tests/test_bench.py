@@ -62,6 +62,14 @@ def test_validation_report_reads_pictures_as_the_runtime_does(asl_data, tmp_path
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "report" / "metrics.json").read_text())
     assert set(report) == {"asl.int8.onnx", "asl.onnx"}
+    from asl import models as bundled  # two models of one file name are both reported, by path
+    (tmp_path / "other").mkdir()
+    twin = tmp_path / "other" / "asl.onnx"
+    twin.write_bytes(bundled.FP32.read_bytes())
+    result = CliRunner().invoke(main, ["bench-val", "--data", str(subset), "--model", str(bundled.FP32), "--model",
+                                       str(twin), "--out", str(tmp_path / "twins")])
+    twins = json.loads((tmp_path / "twins" / "metrics.json").read_text())
+    assert set(twins) == {str(bundled.FP32), str(twin)} and twins[str(twin)] == report["asl.onnx"]
     scores = report["asl.int8.onnx"]["massey"]
     assert set(scores) == {"fused", "crop", "landmarks", "hand_found"}
     assert (tmp_path / "report" / "confusion-val-massey.png").stat().st_size > 0
