@@ -21,7 +21,7 @@ from asl.runtime.image import read_image
 from asl.runtime.landmark_classifier import LandmarkClassifier, fuse, log_softmax
 from asl.runtime.progress import Progress
 from asl.runtime.recognizer import CROP_MARGIN, Recognizer
-from asl.runtime.scoring import score
+from asl.runtime.scoring import answers_where_found, score
 from asl.runtime.tracker import HandTracker
 
 NOTHING = CLASSES.index("nothing")
@@ -34,9 +34,7 @@ def set_report(recognizer: Recognizer, landmarks: LandmarkClassifier, crops: np.
     result = {}
     for kind, scores in (("fused", fuse(logits, shape, landmarks.fusion_weight)), ("crop", log_softmax(logits)),
                          ("landmarks", shape)):
-        answers = np.full(len(labels), NOTHING, np.int64)
-        answers[found] = scores.argmax(1)
-        result[kind] = score(labels, answers, CLASSES)
+        result[kind] = score(labels, answers_where_found(found, scores, NOTHING), CLASSES)
     result["hand_found"] = float(found.mean())
     return result
 

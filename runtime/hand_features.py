@@ -34,7 +34,7 @@ def bends(world: np.ndarray) -> np.ndarray:
     directions (knuckle → tip), and fingertip distances over the palm's length (wrist → middle knuckle)."""
     chains = np.array([[0, b, b + 1, b + 2, b + 3] for b in FINGER_BASES])          # 5 fingers × 5 joints
     bones = _unit(world[:, chains[:, 1:]] - world[:, chains[:, :-1]])               # N×5×4×3
-    joint = (bones[:, :, 1:] * bones[:, :, :-1]).sum(-1).reshape(len(world), -1)      # N×15
+    joint = (bones[:, :, 1:] * bones[:, :, :-1]).sum(-1).reshape(len(world), 15)      # N×15
     direction = _unit(world[:, list(TIPS)] - world[:, list(FINGER_BASES)])          # N×5×3
     spread = (direction[:, 1:] * direction[:, :-1]).sum(-1)                          # N×4
     palm = np.maximum(np.linalg.norm(world[:, 9] - world[:, 0], axis=-1), 1e-6)[:, None]

@@ -43,3 +43,11 @@ def format_table(result: dict, title: str = "") -> str:
     correct = round(result["top1"] * result["n"])
     lines.append(f"{'top-1':>8} {result['n']:>6} {result['top1']:>7.2%}   ({correct}/{result['n']} correct)")
     return "\n".join(lines)
+
+
+def answers_where_found(found: np.ndarray, scores: np.ndarray, no_hand: int) -> np.ndarray:
+    """Class indices for every picture: the best of `scores` (a row per picture with a hand, in order) where
+    the tracker found a hand, `no_hand` (the `nothing` class) where it found none."""
+    answers = np.full(len(found), no_hand, np.int64)
+    answers[np.asarray(found, bool)] = np.asarray(scores).argmax(1)
+    return answers

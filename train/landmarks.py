@@ -23,7 +23,7 @@ from asl.runtime.errors import AslError
 from asl.runtime.files import check_output_dir, write_atomic
 from asl.runtime.hand_features import FEATURES, landmark_features
 from asl.runtime.progress import Progress
-from asl.runtime.scoring import score
+from asl.runtime.scoring import answers_where_found, score
 from asl.runtime.tracker import HandTracker
 from asl.train.checkpoint import atomic_save, read_checkpoint
 
@@ -124,12 +124,10 @@ def features_of(hand_set: HandSet, rows: np.ndarray) -> np.ndarray:
 
 def predict_set(net: LandmarkNet, hand_set: HandSet, rows: np.ndarray) -> np.ndarray:
     """Class indices for `rows` of a set: the network where a hand was found, `nothing` where none was."""
-    answers = np.full(len(rows), NOTHING, np.int64)
     found = hand_set.hands.found[rows]
-    if found.any():
-        with torch.no_grad():
-            answers[found] = net.eval()(torch.from_numpy(features_of(hand_set, rows[found]))).argmax(1).numpy()
-    return answers
+    with torch.no_grad():
+        scores = net.eval()(torch.from_numpy(features_of(hand_set, rows[found]))).numpy()
+    return answers_where_found(found, scores, NOTHING)
 
 
 def train_landmarks(cfg: LandmarkConfig, progress: Progress | None = None, tracker: HandTracker | None = None) -> Path:
