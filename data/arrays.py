@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from asl.data.cache import decode_set
-from asl.data.folders import DataError, find_images
+from asl.data.folders import DataError, find_images, skipped_note
 from asl.data.split import training_parts
 from asl.runtime.progress import Progress
 
@@ -27,9 +27,7 @@ class SetArrays:
     def summary(self, held_out: bool = False) -> str:
         split = "held out (scored, never trained on)" if held_out else f"{len(self.train)} train / {len(self.val)} val"
         text = f"{self.name}: {len(self.labels)} images, {len(np.unique(self.labels))} classes, {split}"
-        if self.skipped:
-            text += " (skipped " + ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())) + ")"
-        return text
+        return text + skipped_note(self.skipped)
 
 
 def load_set(root: str | os.PathLike, size: int, val_fraction: float = 0.2, name: str | None = None,

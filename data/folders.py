@@ -43,10 +43,12 @@ class ImageSet:
         return {CLASSES[i]: counts[i] for i in sorted(counts)}
 
     def summary(self) -> str:
-        text = f"{self.name}: {len(self.samples)} images in {len(self.class_counts())} classes"
-        if self.skipped:
-            text += " (skipped " + ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())) + ")"
-        return text
+        return f"{self.name}: {len(self.samples)} images in {len(self.class_counts())} classes" + skipped_note(self.skipped)
+
+
+def skipped_note(skipped: dict) -> str:
+    """' (skipped 3 unreadable, 700 signed as another alphabet)', or '' when nothing was skipped."""
+    return " (skipped " + ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())) + ")" if skipped else ""
 
 
 def _label_of(path: Path) -> int | None:

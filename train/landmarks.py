@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from asl.data import CLASSES
+from asl.data.folders import skipped_note
 from asl.data.hand_cache import CROP_SIZE, HandSet, load_hand_set
 from asl.runtime.errors import AslError
 from asl.runtime.files import check_output_dir, write_atomic
@@ -140,7 +141,8 @@ def train_landmarks(cfg: LandmarkConfig, progress: Progress | None = None, track
                 for root in cfg.holdout]
     out = check_output_dir(cfg.out)
     for s in sets + holdouts:
-        log.info("%s: %d pictures, hand found in %.1f%%", s.name, len(s.labels), 100 * s.hands.found.mean())
+        log.info("%s: %d pictures, hand found in %.1f%%%s", s.name, len(s.labels), 100 * s.hands.found.mean(),
+                 skipped_note(s.skipped))
 
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
