@@ -7,6 +7,7 @@ import click
 
 from asl.export.int8 import METHODS
 from asl.export.onnx_tools import OPSET
+from asl.runtime.landmark_classifier import FUSION_WEIGHT
 
 MIN_OPSET, MAX_OPSET = 13, 20   # per-channel int8 needs 13; torch's TorchScript exporter stops at 20
 
@@ -88,7 +89,7 @@ def export_hands(out, source, data, images, variants):
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The ONNX file (default: asl.landmarks.onnx in the package's models/ folder, beside the crop classifier).")
-@click.option("--fusion-weight", type=click.FloatRange(0, 10), default=1.0, show_default=True,
+@click.option("--fusion-weight", type=click.FloatRange(0, 10), default=FUSION_WEIGHT, show_default=True,
               help="Weight of its log-probabilities when added to the crop classifier's.")
 def export_landmarks(checkpoint, out, fusion_weight):
     """Export a landmark classifier checkpoint (asl train-landmarks) to checked ONNX."""

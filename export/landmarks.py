@@ -16,7 +16,7 @@ from asl.export.parity import compare
 from asl.runtime.errors import AslError
 from asl.runtime.files import atomic_path, check_writable
 from asl.runtime.hand_features import FEATURES
-from asl.runtime.landmark_classifier import INPUT_NAME, METADATA_KEY, OUTPUT_NAME
+from asl.runtime.landmark_classifier import FUSION_WEIGHT, INPUT_NAME, METADATA_KEY, OUTPUT_NAME
 from asl.train.landmarks import load_landmark_checkpoint
 
 
@@ -24,7 +24,7 @@ class LandmarkExportError(AslError, RuntimeError):
     """A landmark export that strays from PyTorch."""
 
 
-def export_landmarks(checkpoint: Path, out: Path, fusion_weight: float = 1.0, features: np.ndarray | None = None) -> dict:
+def export_landmarks(checkpoint: Path, out: Path, fusion_weight: float = FUSION_WEIGHT, features: np.ndarray | None = None) -> dict:
     """Write the ONNX file; returns its parity with PyTorch (on `features`, or on random shapes)."""
     check_writable(out)
     net, info = load_landmark_checkpoint(checkpoint)
