@@ -86,10 +86,10 @@ def test_train_export_and_fuse_on_real_hands(asl_data, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "agreement 100.00%" in result.output
 
-    from asl.runtime.landmark_classifier import LandmarkClassifier
+    from asl.runtime.landmark_classifier import FUSION_WEIGHT, LandmarkClassifier
 
-    shape_model = LandmarkClassifier(onnx_path)
-    assert shape_model.classes[-3:] == ["del", "nothing", "space"] and shape_model.fusion_weight == 1.0
+    shape_model = LandmarkClassifier(onnx_path)   # the shipped weight travels in the file's metadata
+    assert shape_model.classes[-3:] == ["del", "nothing", "space"] and shape_model.fusion_weight == FUSION_WEIGHT
     fused = runner.invoke(main, ["eval", str(held_out), "--landmarks", str(onnx_path), "--json"])
     plain = runner.invoke(main, ["eval", str(held_out), "--landmarks", "none", "--json"])
     assert fused.exit_code == 0 and plain.exit_code == 0, fused.output + plain.output
