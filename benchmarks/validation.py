@@ -54,6 +54,7 @@ def validation_report(data: list[Path], crop_models: list[Path], landmark_model:
                    for name, m in zip(names, crop_models)}
     report: dict[str, dict] = {name: {} for name in recognizers}
     first_model = next(iter(recognizers))   # its fused answer is drawn
+    sizes = {recognizer.input_size for recognizer in recognizers.values()}
     written = []
     for index, root in enumerate(data, 1):
         hand_set = load_hand_set(root, tracker, CROP_SIZE, CROP_MARGIN, progress=progress)
@@ -63,7 +64,6 @@ def validation_report(data: list[Path], crop_models: list[Path], landmark_model:
         with_hand = rows[found]
         shape = (landmarks.log_probabilities(hands.landmarks[with_hand], hands.world[with_hand], hands.left[with_hand])
                  if len(with_hand) else np.zeros((0, len(CLASSES)), np.float32))
-        sizes = {recognizer.input_size for recognizer in recognizers.values()}
         crops: dict[int, list[np.ndarray]] = {size: [] for size in sizes}
         for r in with_hand:   # each picture read once, cut at every crop model's input size
             picture = read_image(samples[hands.kept[r]].path)

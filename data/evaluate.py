@@ -14,7 +14,7 @@ from asl.runtime.batches import in_batches
 from asl.runtime.landmark_classifier import LandmarkClassifier, fuse
 from asl.runtime.metadata import ModelInfo
 from asl.runtime.recognizer import CROP_MARGIN, NO_HAND
-from asl.runtime.scoring import score
+from asl.runtime.scoring import answers_where_found, score
 from asl.runtime.tracker import HandTracker
 
 LogitsFn = Callable[[np.ndarray], np.ndarray]
@@ -58,13 +58,14 @@ def evaluate(data_dir: str | os.PathLike, logits_fn: LogitsFn, info: ModelInfo, 
         raise DataError(f"no readable images in {data_dir}")
     # Dataset labels index CLASSES; the model's own output order comes from its metadata.
     to_model = np.array([info.classes.index(name) if name in info.classes else -1 for name in CLASSES])
-    logits = in_batches(logits_fn, images, batch_size)
-    if landmarks is not None and found is not None and found.any():
-        shape = landmarks.log_probabilities(hands.landmarks[found], hands.world[found], hands.left[found])
-        logits[found] = fuse(logits[found], shape, landmarks.fusion_weight)
-    predictions = logits.argmax(1)
-    if found is not None:
-        predictions[~found] = info.classes.index(NO_HAND) if NO_HAND in info.classes else -1
+    if found is None:
+        predictions = in_batches(logits_fn, images, batch_size).argmax(1)
+    else:   # only pictures with a hand are classified; the others answer `nothing`
+        logits = in_batches(logits_fn, images[found], batch_size)
+        if landmarks is not None and found.any():
+            shape = landmarks.log_probabilities(hands.landmarks[found], hands.world[found], hands.left[found])
+            logits = fuse(logits, shape, landmarks.fusion_weight)
+        predictions = answers_where_found(found, logits, info.classes.index(NO_HAND) if NO_HAND in info.classes else -1)
     result = score(to_model[labels], predictions, info.classes)
     result["data"] = str(data_dir)
     result["skipped"] = dict(image_set.skipped)

@@ -48,6 +48,8 @@ def format_table(result: dict, title: str = "") -> str:
 def answers_where_found(found: np.ndarray, scores: np.ndarray, no_hand: int) -> np.ndarray:
     """Class indices for every picture: the best of `scores` (a row per picture with a hand, in order) where
     the tracker found a hand, `no_hand` (the `nothing` class) where it found none."""
+    found = np.asarray(found, bool)
     answers = np.full(len(found), no_hand, np.int64)
-    answers[np.asarray(found, bool)] = np.asarray(scores).argmax(1)
+    if found.any():
+        answers[found] = np.asarray(scores).argmax(1)
     return answers
