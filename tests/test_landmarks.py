@@ -57,6 +57,20 @@ def test_finger_bends_do_not_depend_on_the_turn_or_the_hand_size():
     assert not np.allclose(bends(world[None]), bends(bent[None]), atol=1e-2)
 
 
+def test_training_reads_the_configured_share_of_hands_as_the_other_hand():
+    """Mirror augmentation: a wrong handedness from the tracker, or a signer's other hand, is seen in training."""
+    from asl.train.landmarks import LandmarkConfig, augment
+
+    landmarks, world = hand(4)
+    n = 4000
+    batch = np.repeat(landmarks[None], n, 0), np.repeat(world[None], n, 0), np.zeros(n, np.float32)
+    for share in (0.0, 0.3):
+        cfg = LandmarkConfig(data=[], out="", mirror=share)
+        points, world_points, left = augment(*batch, np.random.default_rng(0), cfg)
+        assert points.shape == (n, 21, 3) and world_points.shape == (n, 21, 3)
+        assert abs((left >= 0.5).mean() - share) < 0.03
+
+
 @pytest.mark.real_data
 @pytest.mark.slow
 def test_train_export_and_fuse_on_real_hands(asl_data, tmp_path, monkeypatch):

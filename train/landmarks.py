@@ -55,6 +55,7 @@ class LandmarkConfig:
     turn_3d: float = 25.0      # degrees, about the picture's x and y axes: another camera angle
     stretch: float = 0.1       # independent x/y scale jitter
     jitter: float = 0.02       # per-joint noise, in hand extents
+    mirror: float = 0.3        # share of hands read as the other hand (handedness flag flipped)
     set_balance: float = 0.5   # a set's sampling weight ∝ (its size)^set_balance
     val_fraction: float = 0.2
     crop_size: int = CROP_SIZE  # the hand crops cached beside the landmarks (the crop classifier's input)
@@ -88,14 +89,18 @@ def _turns_3d(n: int, degrees: float, rng: np.random.Generator) -> np.ndarray:
     return np.einsum("nij,njk->nik", about_y, about_x).astype(np.float32)
 
 
-def augment(landmarks: np.ndarray, world: np.ndarray, rng: np.random.Generator, cfg: LandmarkConfig):
+def augment(landmarks: np.ndarray, world: np.ndarray, left: np.ndarray, rng: np.random.Generator,
+            cfg: LandmarkConfig):
     """The hand seen from another angle (image and world landmarks turned alike in 3D), then a turn in the
-    picture's plane, x/y stretch and per-joint noise.
+    picture's plane, x/y stretch, per-joint noise, and some hands mirrored (read as the other hand).
 
     The 3D turns stand for other cameras and signers' habits: leave-one-set-out +0.7 points on the
-    mean of ten rows (3 seeds each), dark_skin_wall +6.5.
+    mean of ten rows (3 seeds each), dark_skin_wall +6.5. Mirroring stands for the tracker's wrong
+    handedness and for signers who sign with the other hand: +0.4 on the mean of nine rows (3 seeds
+    each), dark_skin_wall +1.7, Kaggle +1.9. Returns (landmarks, world, left).
     """
     n = len(landmarks)
+    left = np.where(rng.random(n) < cfg.mirror, 1 - left, left).astype(np.float32)
     if cfg.turn_3d:
         turn_3d = _turns_3d(n, cfg.turn_3d, rng)
         wrist = landmarks[:, :1]
@@ -115,7 +120,7 @@ def augment(landmarks: np.ndarray, world: np.ndarray, rng: np.random.Generator, 
     turned[:, :, :2] = np.einsum("nij,nkj->nki", turn, world[:, :, :2])
     world_extent = np.ptp(world[:, :, :2], axis=1).max(1)[:, None, None]
     turned += rng.normal(0, cfg.jitter, turned.shape).astype(np.float32) * world_extent
-    return out, turned
+    return out, turned, left
 
 
 def features_of(hand_set: HandSet, rows: np.ndarray) -> np.ndarray:
@@ -167,8 +172,7 @@ def train_landmarks(cfg: LandmarkConfig, progress: Progress | None = None, track
         net.train()
         for step in range(steps_per_epoch):
             batch = rng.choice(len(labels), cfg.batch_size, p=weights)
-            points, world_points = augment(landmarks[batch], world[batch], rng, cfg)
-            x = torch.from_numpy(landmark_features(points, world_points, left[batch]))
+            x = torch.from_numpy(landmark_features(*augment(landmarks[batch], world[batch], left[batch], rng, cfg)))
             loss = F.cross_entropy(net(x), torch.from_numpy(labels[batch]), label_smoothing=cfg.label_smoothing)
             optimizer.zero_grad()
             loss.backward()
