@@ -2,9 +2,7 @@
 
 Training and evaluation read hands exactly as the runtime does (HandTracker.detect, then
 hand_crop), and the result is cached per set like the decode cache, so epochs and repeated
-evaluations never run the tracker again. The cache holds each hand's view with the room in it
-(`hand_view`); the room is blacked out on loading (`mask_hand`, the rest of `hand_crop`), so the
-crops are the runtime's and the mask can change without tracking every picture again.
+evaluations never run the tracker again.
 """
 from __future__ import annotations
 
@@ -19,7 +17,7 @@ from asl.data.cache import default_cache_dir, set_key
 from asl.data.folders import DataError, ImageSet, find_images
 from asl.data.split import training_parts
 from asl.runtime.files import atomic_path
-from asl.runtime.hand_roi import hand_view, mask_hand
+from asl.runtime.hand_roi import hand_crop
 from asl.runtime.image import ImageError, read_image
 from asl.runtime.progress import Progress
 from asl.runtime.tracker import HandTracker
@@ -32,7 +30,7 @@ CACHE_VERSION = 4   # 2: pictures without a palm read whole; 3: landmarks settle
 class SetHands:
     """Per readable picture of a set (rows align with `kept`, indices into the set's samples)."""
 
-    crops: np.ndarray      # N×S×S×3 uint8 BGR: the hand crop as `hand_crop` gives it, black where no hand was found
+    crops: np.ndarray      # N×S×S×3 uint8 BGR: the hand crop, black where no hand was found
     found: np.ndarray      # N bool
     landmarks: np.ndarray  # N×21×3 float32, picture pixels (zeros where no hand)
     world: np.ndarray      # N×21×3 float32, metres
@@ -52,7 +50,7 @@ def _read_one(tracker: HandTracker, path: Path, size: int, margin: float):
     hand = tracker.detect(image)
     if hand is None:
         return np.zeros((size, size, 3), np.uint8), None
-    return hand_view(image, hand.landmarks, size, margin)[0], hand
+    return hand_crop(image, hand.landmarks, size, margin)[0], hand
 
 
 def track_set(image_set: ImageSet, tracker: HandTracker, size: int, margin: float, cache_dir: Path | None = None,
@@ -70,8 +68,6 @@ def track_set(image_set: ImageSet, tracker: HandTracker, size: int, margin: floa
             with atomic_path(cache_file) as tmp:
                 with open(tmp, "wb") as handle:
                     np.savez(handle, **hands.__dict__)
-    for row in np.flatnonzero(hands.found):
-        hands.crops[row] = mask_hand(hands.crops[row], hands.landmarks[row], margin)
     unreadable = len(image_set.samples) - len(hands)
     if unreadable:
         image_set.skipped["unreadable"] = unreadable

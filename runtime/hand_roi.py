@@ -16,11 +16,6 @@ import numpy as np
 # Landmarks that set a hand's box in tracking mode (MediaPipe: wrist, thumb base, and the two
 # lower joints of each finger; fingertips move too much to anchor a box).
 _TRACKING_JOINTS = np.array([0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18])
-# The bones between MediaPipe's 21 joints: the hand's mask, and drawing a hand (overlay and web page).
-HAND_CONNECTIONS = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11),
-                    (11, 12), (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19), (19, 20))
-# The hand's mask at a 96-pixel crop (scaled with the crop): bones drawn this thick, then grown and softened.
-_MASK_AT_96 = {"bone": 9, "grow": 9, "soften": 7}
 
 
 @dataclass(frozen=True)
@@ -130,38 +125,10 @@ def crop_roi(landmarks: np.ndarray, margin: float) -> HandRoi:
     return HandRoi(float(centre[0]), float(centre[1]), float(max(high - low)) * margin, 0.0)
 
 
-def hand_view(frame: np.ndarray, landmarks: np.ndarray, size: int, margin: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """The `crop_roi` square at `size`×`size`, room included, and that square in frame pixels (x0, y0, x1, y1)."""
+def hand_crop(frame: np.ndarray, landmarks: np.ndarray, size: int, margin: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The classifier's view of a hand (training and serving alike): the `crop_roi` square at `size`×`size`,
+    and that square in frame pixels (x0, y0, x1, y1)."""
     roi = crop_roi(landmarks, margin)
     half = roi.size / 2
     region = (int(roi.cx - half), int(roi.cy - half), int(roi.cx + half), int(roi.cy + half))
     return warp(frame, roi, size), region
-
-
-def mask_hand(view: np.ndarray, landmarks: np.ndarray, margin: float) -> np.ndarray:
-    """A `hand_view` with everything but the hand blacked out: the hull of the joints and the bones drawn
-    thick, grown a little and softened at the edge.
-
-    The room around the hand is what the crop classifier must not learn. Held out (trained on the other
-    nine sets, classroom_person scored whole), the crop CNN read 42% of a classroom's hands with the room
-    in the crop and 72% with it blacked out.
-    """
-    size = view.shape[0]
-    roi = crop_roi(landmarks, margin)
-    points = ((landmarks[:, :2] - [roi.cx - roi.size / 2, roi.cy - roi.size / 2]) * size / roi.size).astype(np.int32)
-    scale = {name: max(1, round(pixels * size / 96)) for name, pixels in _MASK_AT_96.items()}
-    soften = scale["soften"] | 1   # an odd kernel
-    mask = np.zeros((size, size), np.uint8)
-    cv2.fillConvexPoly(mask, cv2.convexHull(points), 255)
-    for a, b in HAND_CONNECTIONS:
-        cv2.line(mask, tuple(int(v) for v in points[a]), tuple(int(v) for v in points[b]), 255, scale["bone"])
-    mask = cv2.dilate(mask, np.ones((scale["grow"], scale["grow"]), np.uint8))
-    mask = cv2.GaussianBlur(mask, (soften, soften), 0).astype(np.float32)[..., None] / 255
-    return (view * mask).astype(np.uint8)
-
-
-def hand_crop(frame: np.ndarray, landmarks: np.ndarray, size: int, margin: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """The crop classifier's view of a hand (training and serving alike): `hand_view` with the room blacked
-    out (`mask_hand`), and its square in frame pixels (x0, y0, x1, y1)."""
-    view, region = hand_view(frame, landmarks, size, margin)
-    return mask_hand(view, landmarks, margin), region

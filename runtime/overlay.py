@@ -4,9 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from asl.runtime.hand_roi import HAND_CONNECTIONS
 from asl.runtime.recognizer import Prediction
-from asl.runtime.tracker import Hand
+from asl.runtime.tracker import HAND_CONNECTIONS, Hand
 
 GREEN, WHITE, BLACK, AMBER = (80, 220, 80), (255, 255, 255), (0, 0, 0), (0, 191, 255)
 

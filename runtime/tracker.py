@@ -30,6 +30,9 @@ SEARCH_STEPS = 2 * len(ZOOM_OUTS) + 1
 # Gamma 0.5 lifts the shadows: a dark hand before a bright window (the Kaggle set's backlit frames).
 _BRIGHTEN = np.clip(255 * (np.arange(256) / 255.0) ** 0.5, 0, 255).astype(np.uint8)
 HAND_MODEL_KEY = "asl.hand_model"
+# The bones between MediaPipe's 21 joints, for drawing a hand (overlay and web page).
+HAND_CONNECTIONS = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11),
+                    (11, 12), (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19), (19, 20))
 
 
 class HandModelError(AslError, RuntimeError):

@@ -25,10 +25,10 @@ from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
-from asl.runtime.hand_roi import HAND_CONNECTIONS
 from asl.runtime.image import ImageError, ImageTooLargeError, decode_image
 from asl.runtime.recognizer import Prediction, Recognizer, RecognizerStream
 from asl.runtime.spelling import Speller, SpellerConfig
+from asl.runtime.tracker import HAND_CONNECTIONS
 
 PAGE_DIR = Path(__file__).parent
 PAGE_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
