@@ -18,7 +18,8 @@ from asl.runtime.providers import ProviderError, create_session
 METADATA_KEY = "asl.landmark_model"
 # The crop CNN's log-probabilities plus this times the landmark classifier's. Chosen on the ten
 # leave-one-set-out rows (README), fused int8 mean at 1.0 / 1.5 / 2.0 / 3.0: 84.7 / 85.4 / 85.5 / 85.5%
-# (landmarks alone 85.3%): on people and rooms it never saw the crop CNN is the weaker reader.
+# (landmarks alone 85.3%), and 85.1 / 85.8 / 85.9 / 86.1% (86.0%) with the mirrored-hands landmark
+# classifiers: on people and rooms it never saw the crop CNN is the weaker reader.
 FUSION_WEIGHT = 3.0
 FILE_NAME = "asl.landmarks.onnx"
 INPUT_NAME, OUTPUT_NAME = "features", "logits"
