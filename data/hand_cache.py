@@ -23,7 +23,8 @@ from asl.runtime.progress import Progress
 from asl.runtime.tracker import HandTracker
 
 CROP_SIZE = 96   # the hand crops cached beside the landmarks (training, hand-crops and the validation report)
-CACHE_VERSION = 4   # 2: pictures without a palm read whole; 3: landmarks settled (HandTracker.settle); 4: brightened search
+CACHE_VERSION = 5   # 2: pictures without a palm read whole; 3: landmarks settled (HandTracker.settle); 4: brightened search;
+#                     5: a second, stronger brightening
 
 
 @dataclass
