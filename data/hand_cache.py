@@ -23,8 +23,8 @@ from asl.runtime.progress import Progress
 from asl.runtime.tracker import HandTracker
 
 CROP_SIZE = 96   # the hand crops cached beside the landmarks (training, hand-crops and the validation report)
-CACHE_VERSION = 5   # 2: pictures without a palm read whole; 3: landmarks settled (HandTracker.settle); 4: brightened search;
-#                     5: a second, stronger brightening
+CACHE_VERSION = 6   # 2: pictures without a palm read whole; 3: landmarks settled (HandTracker.settle); 4: brightened search;
+#                     5: a second, stronger brightening; 6: whole brightened pictures read
 
 
 @dataclass

@@ -23,17 +23,25 @@ from asl.runtime.providers import ProviderError, create_session
 VARIANTS = ("lite", "full")
 # The palm detector misses hands that fill the picture (hand-crop photos): still images are tried
 # again at these zoom-outs, and video tries the next one on each frame while no hand is found.
-# When none finds a palm, the landmark model reads the whole picture (`read_whole`); when that finds
-# no hand either, the palm detector looks again at each zoom-out in brightened copies, mildly then strongly.
+# When none finds a palm, the landmark model reads the whole picture (`read_whole`). When that finds
+# no hand either, the same four looks are taken in brightened copies, mildly then strongly.
 ZOOM_OUTS = (1.0, 1.6, 2.5)
 # Gamma below 1 lifts the shadows: a dark hand before a bright window (the Kaggle set's backlit frames).
 BRIGHTEN_GAMMAS = (0.5, 0.3)
 _BRIGHTEN = [np.clip(255 * (np.arange(256) / 255.0) ** gamma, 0, 255).astype(np.uint8) for gamma in BRIGHTEN_GAMMAS]
-SEARCH_STEPS = len(ZOOM_OUTS) + 1 + len(BRIGHTEN_GAMMAS) * len(ZOOM_OUTS)
+# A whole brightened picture read without a palm must be surer of its hand: shadows look like hands.
+BRIGHTENED_WHOLE_PRESENCE = 0.8
+LOOKS = len(ZOOM_OUTS) + 1                          # palm detection at each zoom-out, then the whole picture
+SEARCH_STEPS = LOOKS * (1 + len(BRIGHTEN_GAMMAS))   # as given, then each brightened copy
 HAND_MODEL_KEY = "asl.hand_model"
 # The bones between MediaPipe's 21 joints, for drawing a hand (overlay and web page).
 HAND_CONNECTIONS = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11),
                     (11, 12), (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19), (19, 20))
+
+
+def brightened(frame: np.ndarray, lift: int) -> np.ndarray:
+    """The frame with its shadows lifted by `BRIGHTEN_GAMMAS[lift]`."""
+    return cv2.LUT(frame, _BRIGHTEN[lift])
 
 
 class HandModelError(AslError, RuntimeError):
@@ -123,38 +131,39 @@ class HandTracker:
 
     def search(self, frame: np.ndarray, step: int) -> Hand | None:
         """One way of finding a hand with no region to start from, settled (`settle`): palm detection at
-        each zoom-out, then the whole picture read (`read_whole`), then palm detection in a brightened
-        copies at each zoom-out (`search_brightened`). Stills take them in turn; video one a frame."""
-        if step < len(ZOOM_OUTS):
-            hand = self.detect_at(frame, ZOOM_OUTS[step])
-            return None if hand is None else self.settle(frame, hand)
-        if step == len(ZOOM_OUTS):
-            return self.read_whole(frame)
-        lift, zoom = divmod(step - len(ZOOM_OUTS) - 1, len(ZOOM_OUTS))
-        return self.search_brightened(frame, ZOOM_OUTS[zoom], lift)
+        each zoom-out, then the whole picture read (`read_whole`); then the same in copies brightened with
+        each of `BRIGHTEN_GAMMAS` (`brightened`). Stills take them in turn; video one a frame.
 
-    def search_brightened(self, frame: np.ndarray, zoom_out: float, lift: int = 0) -> Hand | None:
-        """Palm detection and landmarks in a copy brightened with `BRIGHTEN_GAMMAS[lift]`: for a dark hand
-        before a bright window.
-
-        Of the Kaggle set's 532 letter pictures where no other step finds a hand, gamma 0.5 finds 258 (the
-        landmark classifier reads 239 of them right); of the 274 left, gamma 0.3 finds 43 (37 read right). Of the
-        831 `nothing` pictures of all sets without a hand, 9 gain one at 0.5 and 1 more at 0.3. Only the palm
-        detector may start it: the landmark model alone on a brightened picture sees hands in shadows.
+        The brightened looks are for a dark hand before a bright window. Of the Kaggle set's 532 letter
+        pictures where the plain looks find no hand, gamma 0.5's palm detection finds 258 (the landmark
+        classifier reads 239 of them right), gamma 0.3's 43 of the rest (37 right), and the whole brightened
+        picture read at presence 0.8 or more 56 of those left (47 right). Of the 831 `nothing` pictures of all
+        sets without a hand, 9 gain one at gamma 0.5, 1 more at 0.3, none from the whole brightened read
+        (3 of 821 would at the usual presence of 0.5).
         """
-        bright = cv2.LUT(frame, _BRIGHTEN[lift])
-        hand = self.detect_at(bright, zoom_out)
-        return None if hand is None else self.settle(bright, hand)
+        lift, look = divmod(step, LOOKS)
+        picture = frame if lift == 0 else brightened(frame, lift - 1)
+        if look < len(ZOOM_OUTS):
+            hand = self.detect_at(picture, ZOOM_OUTS[look])
+            return None if hand is None else self.settle(picture, hand)
+        return self.read_whole(picture, None if lift == 0 else BRIGHTENED_WHOLE_PRESENCE)
 
-    def read_whole(self, frame: np.ndarray) -> Hand | None:
-        """The landmark model on the whole picture, settled on the region its landmarks give.
+    def read_whole(self, frame: np.ndarray, min_presence: float | None = None) -> Hand | None:
+        """The landmark model on the whole picture, settled on the region its landmarks give. With
+        `min_presence`, the first reading only places that region and the settled hand must reach it.
 
         The palm detector misses hands that fill a backlit or cluttered hand photo (15% of the Kaggle
         set); read this way, two thirds of those are found, and no `nothing` picture of it gains a hand.
         """
         height, width = frame.shape[:2]
-        hand = self.read(frame, HandRoi(width / 2, height / 2, float(max(height, width))), 0)
-        return None if hand is None else self.settle(frame, hand)
+        whole = HandRoi(width / 2, height / 2, float(max(height, width)))
+        if min_presence is None:
+            hand = self.read(frame, whole, 0)
+            return None if hand is None else self.settle(frame, hand)
+        # Here the first reading only places the region; the hand read on it must be sure enough.
+        landmarks = self.landmark_model.run(frame, whole)[0]
+        hand = self.read(frame, roi_from_landmarks(landmarks), 0)
+        return hand if hand is not None and hand.presence >= min_presence else None
 
     def settle(self, frame: np.ndarray, hand: Hand) -> Hand:
         """The landmarks read again on the region they give, as video tracking reads every next frame.

@@ -99,17 +99,19 @@ def test_frames_without_a_hand_answer_none_in_both_modes(tracker, frame):
     assert HandTrack(tracker).update(frame) is None
 
 
-def test_a_still_without_a_hand_tries_every_zoom_out_plainly_then_brightened_mildly_then_strongly(tracker, monkeypatch):
-    """A dark grey picture: the palm detector sees it as given, then each brightened copy, at every zoom-out."""
-    from asl.runtime.tracker import BRIGHTEN_GAMMAS, SEARCH_STEPS, ZOOM_OUTS
+def test_a_still_without_a_hand_is_looked_at_plainly_then_brightened_mildly_then_strongly(tracker, monkeypatch):
+    """A dark grey picture: palm detection at every zoom-out and the whole picture read, as given, then in
+    each brightened copy; a whole brightened picture must be surer of its hand than a plain one."""
+    from asl.runtime.tracker import BRIGHTEN_GAMMAS, BRIGHTENED_WHOLE_PRESENCE, SEARCH_STEPS, ZOOM_OUTS
 
     seen = []
     monkeypatch.setattr(tracker, "detect_at", lambda frame, zoom: seen.append((int(frame.mean()), zoom)))
-    monkeypatch.setattr(tracker, "read_whole", lambda frame: None)
+    monkeypatch.setattr(tracker, "read_whole", lambda frame, presence=None: seen.append((int(frame.mean()), presence)))
     assert tracker.detect(np.full((120, 160, 3), 64, np.uint8)) is None
     lifted = [int(255 * (64 / 255) ** gamma) for gamma in BRIGHTEN_GAMMAS]
-    assert seen == [(value, zoom) for value in (64, *lifted) for zoom in ZOOM_OUTS]
-    assert SEARCH_STEPS == len(seen) + 1 and lifted[0] < lifted[1]
+    assert seen == [(64, zoom) for zoom in ZOOM_OUTS] + [(64, None)] + [
+        step for value in lifted for step in [(value, zoom) for zoom in ZOOM_OUTS] + [(value, BRIGHTENED_WHOLE_PRESENCE)]]
+    assert SEARCH_STEPS == len(seen) and lifted[0] < lifted[1]
 
 
 def test_no_hand_in_view_is_the_answer_nothing(tiny_onnx):
@@ -162,7 +164,8 @@ def test_hand_photos_the_palm_detector_misses_are_read_whole_and_empty_ones_stay
 @pytest.mark.slow
 def test_backlit_hands_found_by_nothing_else_are_found_in_a_brightened_copy(asl_data, tracker):
     """A dark hand before a bright window: neither palm detection nor the whole picture finds it, the
-    brightened search finds more than half (gamma 0.5: 258 of the Kaggle set's 532; gamma 0.3: 43 more)."""
+    brightened looks find more than half (gamma 0.5: 258 of the Kaggle set's 532; gamma 0.3: 43 more; the
+    whole brightened picture: 56 more)."""
     from asl.runtime.tracker import ZOOM_OUTS
 
     kaggle = asl_data / "asl_alphabet" / "asl_alphabet_train" / "asl_alphabet_train"
@@ -170,7 +173,7 @@ def test_backlit_hands_found_by_nothing_else_are_found_in_a_brightened_copy(asl_
     missed = [image for image in (cv2.imread(str(p)) for p in letters)
               if all(tracker.search(image, step) is None for step in range(len(ZOOM_OUTS) + 1))]
     assert len(missed) >= 5
-    assert sum(tracker.detect(image) is not None for image in missed) >= 0.4 * len(missed)
+    assert sum(tracker.detect(image) is not None for image in missed) >= 0.5 * len(missed)
 
 
 @pytest.mark.real_data
