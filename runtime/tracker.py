@@ -24,15 +24,15 @@ VARIANTS = ("lite", "full")
 # The palm detector misses hands that fill the picture (hand-crop photos): still images are tried
 # again at these zoom-outs, and video tries the next one on each frame while no hand is found.
 # When none finds a palm, the landmark model reads the whole picture (`read_whole`). When that finds
-# no hand either, the same four looks are taken in brightened copies, mildly then strongly.
+# no hand either, the palm detector looks at each zoom-out in brightened copies, mildly then strongly,
+# and last the landmark model reads each whole brightened copy.
 ZOOM_OUTS = (1.0, 1.6, 2.5)
 # Gamma below 1 lifts the shadows: a dark hand before a bright window (the Kaggle set's backlit frames).
 BRIGHTEN_GAMMAS = (0.5, 0.3)
 _BRIGHTEN = [np.clip(255 * (np.arange(256) / 255.0) ** gamma, 0, 255).astype(np.uint8) for gamma in BRIGHTEN_GAMMAS]
 # A whole brightened picture read without a palm must be surer of its hand: shadows look like hands.
 BRIGHTENED_WHOLE_PRESENCE = 0.8
-LOOKS = len(ZOOM_OUTS) + 1                          # palm detection at each zoom-out, then the whole picture
-SEARCH_STEPS = LOOKS * (1 + len(BRIGHTEN_GAMMAS))   # as given, then each brightened copy
+SEARCH_STEPS = (len(ZOOM_OUTS) + 1) * (1 + len(BRIGHTEN_GAMMAS))
 HAND_MODEL_KEY = "asl.hand_model"
 # The bones between MediaPipe's 21 joints, for drawing a hand (overlay and web page).
 HAND_CONNECTIONS = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11),
@@ -131,22 +131,29 @@ class HandTracker:
 
     def search(self, frame: np.ndarray, step: int) -> Hand | None:
         """One way of finding a hand with no region to start from, settled (`settle`): palm detection at
-        each zoom-out, then the whole picture read (`read_whole`); then the same in copies brightened with
-        each of `BRIGHTEN_GAMMAS` (`brightened`). Stills take them in turn; video one a frame.
+        each zoom-out, then the whole picture read (`read_whole`); then palm detection at each zoom-out in
+        copies brightened with each of `BRIGHTEN_GAMMAS` (`brightened`), and last each whole brightened copy
+        read. Stills take them in turn; video one a frame.
 
         The brightened looks are for a dark hand before a bright window. Of the Kaggle set's 532 letter
         pictures where the plain looks find no hand, gamma 0.5's palm detection finds 258 (the landmark
         classifier reads 239 of them right), gamma 0.3's 43 of the rest (37 right), and the whole brightened
-        picture read at presence 0.8 or more 56 of those left (47 right). Of the 831 `nothing` pictures of all
-        sets without a hand, 9 gain one at gamma 0.5, 1 more at 0.3, none from the whole brightened read
-        (3 of 821 would at the usual presence of 0.5).
+        pictures read at presence 0.8 or more 53 of those left (56 of all sets' 293, 47 read right). Of the 831 `nothing` pictures of
+        all sets without a hand, 9 gain one at gamma 0.5, 1 more at 0.3, none from the whole brightened
+        reads (3 of 821 would at the usual presence of 0.5).
         """
-        lift, look = divmod(step, LOOKS)
-        picture = frame if lift == 0 else brightened(frame, lift - 1)
+        plain = len(ZOOM_OUTS) + 1
+        if step < plain:
+            picture, look = frame, step
+        elif step < plain + len(BRIGHTEN_GAMMAS) * len(ZOOM_OUTS):
+            lift, look = divmod(step - plain, len(ZOOM_OUTS))
+            picture = brightened(frame, lift)
+        else:
+            picture, look = brightened(frame, step - plain - len(BRIGHTEN_GAMMAS) * len(ZOOM_OUTS)), len(ZOOM_OUTS)
         if look < len(ZOOM_OUTS):
             hand = self.detect_at(picture, ZOOM_OUTS[look])
             return None if hand is None else self.settle(picture, hand)
-        return self.read_whole(picture, None if lift == 0 else BRIGHTENED_WHOLE_PRESENCE)
+        return self.read_whole(picture, None if picture is frame else BRIGHTENED_WHOLE_PRESENCE)
 
     def read_whole(self, frame: np.ndarray, min_presence: float | None = None) -> Hand | None:
         """The landmark model on the whole picture, settled on the region its landmarks give. With

@@ -100,8 +100,8 @@ def test_frames_without_a_hand_answer_none_in_both_modes(tracker, frame):
 
 
 def test_a_still_without_a_hand_is_looked_at_plainly_then_brightened_mildly_then_strongly(tracker, monkeypatch):
-    """A dark grey picture: palm detection at every zoom-out and the whole picture read, as given, then in
-    each brightened copy; a whole brightened picture must be surer of its hand than a plain one."""
+    """A dark grey picture: palm detection at every zoom-out and the whole picture read, as given; palm
+    detection in each brightened copy; last each whole brightened copy, which must be surer of its hand."""
     from asl.runtime.tracker import BRIGHTEN_GAMMAS, BRIGHTENED_WHOLE_PRESENCE, SEARCH_STEPS, ZOOM_OUTS
 
     seen = []
@@ -109,8 +109,9 @@ def test_a_still_without_a_hand_is_looked_at_plainly_then_brightened_mildly_then
     monkeypatch.setattr(tracker, "read_whole", lambda frame, presence=None: seen.append((int(frame.mean()), presence)))
     assert tracker.detect(np.full((120, 160, 3), 64, np.uint8)) is None
     lifted = [int(255 * (64 / 255) ** gamma) for gamma in BRIGHTEN_GAMMAS]
-    assert seen == [(64, zoom) for zoom in ZOOM_OUTS] + [(64, None)] + [
-        step for value in lifted for step in [(value, zoom) for zoom in ZOOM_OUTS] + [(value, BRIGHTENED_WHOLE_PRESENCE)]]
+    assert seen == ([(64, zoom) for zoom in ZOOM_OUTS] + [(64, None)]
+                    + [(value, zoom) for value in lifted for zoom in ZOOM_OUTS]
+                    + [(value, BRIGHTENED_WHOLE_PRESENCE) for value in lifted])
     assert SEARCH_STEPS == len(seen) and lifted[0] < lifted[1]
 
 
