@@ -32,7 +32,13 @@ BRIGHTEN_GAMMAS = (0.5, 0.3)
 _BRIGHTEN = [np.clip(255 * (np.arange(256) / 255.0) ** gamma, 0, 255).astype(np.uint8) for gamma in BRIGHTEN_GAMMAS]
 # A whole brightened picture read without a palm must be surer of its hand: shadows look like hands.
 BRIGHTENED_WHOLE_PRESENCE = 0.8
-SEARCH_STEPS = (len(ZOOM_OUTS) + 1) * (1 + len(BRIGHTEN_GAMMAS))
+# The order of `HandTracker.search`'s looks, as (brightening, zoom-out): None = the picture as given, or the
+# whole picture read instead of palm detection. New looks go last, so every hand an older tracker found is
+# found as before.
+SEARCH_PLAN = ([(None, zoom) for zoom in ZOOM_OUTS] + [(None, None)]
+               + [(lift, zoom) for lift in range(len(BRIGHTEN_GAMMAS)) for zoom in ZOOM_OUTS]
+               + [(lift, None) for lift in range(len(BRIGHTEN_GAMMAS))])
+SEARCH_STEPS = len(SEARCH_PLAN)
 HAND_MODEL_KEY = "asl.hand_model"
 # The bones between MediaPipe's 21 joints, for drawing a hand (overlay and web page).
 HAND_CONNECTIONS = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11),
@@ -138,22 +144,16 @@ class HandTracker:
         The brightened looks are for a dark hand before a bright window. Of the Kaggle set's 532 letter
         pictures where the plain looks find no hand, gamma 0.5's palm detection finds 258 (the landmark
         classifier reads 239 of them right), gamma 0.3's 43 of the rest (37 right), and the whole brightened
-        pictures read at presence 0.8 or more 53 of those left (56 of all sets' 293, 47 read right). Of the 831 `nothing` pictures of
-        all sets without a hand, 9 gain one at gamma 0.5, 1 more at 0.3, none from the whole brightened
-        reads (3 of 821 would at the usual presence of 0.5).
+        pictures read at presence 0.8 or more 53 of those left (56 of all sets' 293, 47 read right). Of the
+        831 `nothing` pictures of all sets without a hand, 9 gain one at gamma 0.5, 1 more at 0.3, none from
+        the whole brightened reads (3 of 821 would at the usual presence of 0.5).
         """
-        plain = len(ZOOM_OUTS) + 1
-        if step < plain:
-            picture, look = frame, step
-        elif step < plain + len(BRIGHTEN_GAMMAS) * len(ZOOM_OUTS):
-            lift, look = divmod(step - plain, len(ZOOM_OUTS))
-            picture = brightened(frame, lift)
-        else:
-            picture, look = brightened(frame, step - plain - len(BRIGHTEN_GAMMAS) * len(ZOOM_OUTS)), len(ZOOM_OUTS)
-        if look < len(ZOOM_OUTS):
-            hand = self.detect_at(picture, ZOOM_OUTS[look])
+        lift, zoom = SEARCH_PLAN[step]
+        picture = frame if lift is None else brightened(frame, lift)
+        if zoom is not None:
+            hand = self.detect_at(picture, zoom)
             return None if hand is None else self.settle(picture, hand)
-        return self.read_whole(picture, None if picture is frame else BRIGHTENED_WHOLE_PRESENCE)
+        return self.read_whole(picture, None if lift is None else BRIGHTENED_WHOLE_PRESENCE)
 
     def read_whole(self, frame: np.ndarray, min_presence: float | None = None) -> Hand | None:
         """The landmark model on the whole picture, settled on the region its landmarks give. With
