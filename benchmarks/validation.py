@@ -18,6 +18,7 @@ from asl.data.hand_cache import CROP_SIZE, load_hand_set
 from asl.runtime.files import check_output_dir, write_atomic
 from asl.runtime.hand_roi import hand_crop
 from asl.runtime.image import read_image
+from asl.runtime.hand_features import as_right_hand
 from asl.runtime.landmark_classifier import LandmarkClassifier, fuse, log_softmax
 from asl.runtime.progress import Progress
 from asl.runtime.recognizer import CROP_MARGIN, Recognizer
@@ -48,6 +49,7 @@ def validation_report(data: list[Path], crop_models: list[Path], landmark_model:
     out = check_output_dir(out)
     tracker = HandTracker(provider="cpu", threads=threads)
     landmarks = LandmarkClassifier(landmark_model, "cpu", threads)
+    reads_embedding = landmarks.reads_embedding_of(tracker)
     names = [Path(m).name for m in crop_models]   # a file's name, or its path where two share a name
     recognizers = {name if names.count(name) == 1 else str(m):
                    Recognizer(m, provider="cpu", threads=threads, tracker=tracker, landmarks="none")
@@ -62,7 +64,8 @@ def validation_report(data: list[Path], crop_models: list[Path], landmark_model:
         rows, hands = hand_set.val, hand_set.hands
         found = hands.found[rows]
         with_hand = rows[found]
-        shape = (landmarks.log_probabilities(hands.landmarks[with_hand], hands.world[with_hand], hands.left[with_hand])
+        shape = (landmarks.log_probabilities(hands.landmarks[with_hand], hands.world[with_hand], hands.left[with_hand],
+                                             as_right_hand(hands.embeddings[with_hand], hands.left[with_hand]) if reads_embedding else None)
                  if len(with_hand) else np.zeros((0, len(CLASSES)), np.float32))
         crops: dict[int, list[np.ndarray]] = {size: [] for size in sizes}
         for r in with_hand:   # each picture read once, cut at every crop model's input size

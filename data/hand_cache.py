@@ -23,8 +23,8 @@ from asl.runtime.progress import Progress
 from asl.runtime.tracker import HandTracker
 
 CROP_SIZE = 96   # the hand crops cached beside the landmarks (training, hand-crops and the validation report)
-CACHE_VERSION = 6   # 2: pictures without a palm read whole; 3: landmarks settled (HandTracker.settle); 4: brightened search;
-#                     5: a second, stronger brightening; 6: whole brightened pictures read
+CACHE_VERSION = 7   # 2: pictures without a palm read whole; 3: landmarks settled (HandTracker.settle); 4: brightened search;
+#                     5: a second, stronger brightening; 6: whole brightened pictures read; 7: the landmark model's embeddings
 
 
 @dataclass
@@ -38,6 +38,7 @@ class SetHands:
     left: np.ndarray       # N float32, P(left hand) as the camera sees it
     presence: np.ndarray   # N float32
     kept: np.ndarray       # N int64
+    embeddings: np.ndarray  # N×2×D float16: the landmark model's embedding of the crop as read and mirrored
 
     def __len__(self) -> int:
         return len(self.kept)
@@ -50,8 +51,9 @@ def _read_one(tracker: HandTracker, path: Path, size: int, margin: float):
         return None
     hand = tracker.detect(image)
     if hand is None:
-        return np.zeros((size, size, 3), np.uint8), None
-    return hand_crop(image, hand.landmarks, size, margin)[0], hand
+        return np.zeros((size, size, 3), np.uint8), None, None
+    embeddings = tracker.embeddings(image, hand) if hand.embedding is not None else None
+    return hand_crop(image, hand.landmarks, size, margin)[0], hand, embeddings
 
 
 def track_set(image_set: ImageSet, tracker: HandTracker, size: int, margin: float, cache_dir: Path | None = None,
@@ -87,15 +89,18 @@ def _track(image_set: ImageSet, tracker: HandTracker, size: int, margin: float, 
     kept = [i for i, r in enumerate(results) if r is not None]
     rows = [results[i] for i in kept]
     n = len(rows)
+    width = tracker.embedding_size
     hands = SetHands(np.zeros((n, size, size, 3), np.uint8), np.zeros(n, bool), np.zeros((n, 21, 3), np.float32),
                      np.zeros((n, 21, 3), np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32),
-                     np.array(kept, np.int64))
-    for row, (crop, hand) in enumerate(rows):
+                     np.array(kept, np.int64), np.zeros((n, 2, width), np.float16))
+    for row, (crop, hand, embeddings) in enumerate(rows):
         hands.crops[row] = crop
         if hand is not None:
             hands.found[row] = True
             hands.landmarks[row], hands.world[row] = hand.landmarks, hand.world
             hands.left[row], hands.presence[row] = hand.left, hand.presence
+            if width:
+                hands.embeddings[row] = embeddings
     return hands
 
 

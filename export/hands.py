@@ -3,7 +3,9 @@
 The TFLite files come from the `mediapipe==0.10.21` wheel (Apache-2.0). tf2onnx converts them;
 the tensors get names the runtime addresses (`image` in; `boxes`, `scores` or `landmarks`,
 `presence`, `handedness`, `world_landmarks` out), onnxsim simplifies, and each graph is run beside
-the TFLite interpreter on real pictures before it is written. Only this step needs TensorFlow.
+the TFLite interpreter on real pictures before it is written. The landmark models also give the
+pooled features all four of their heads read (`embedding`), which the landmark classifier reads
+beside the joints. Only this step needs TensorFlow.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import onnx
 from asl.export.onnx_tools import IR_VERSION, OPSET, check, run_outputs, simplify
 from asl.runtime.errors import AslError
 from asl.runtime.files import atomic_path, check_output_dir
+from asl.runtime.hand_landmarks import EMBEDDING as EMBEDDING_OUTPUT
 from asl.runtime.hand_roi import warp, whole_frame
 from asl.runtime.tracker import HAND_MODEL_KEY, VARIANTS
 
@@ -83,6 +86,30 @@ def convert(tflite: Path, kind: str) -> onnx.ModelProto:
     return proto
 
 
+def expose_embedding(proto: onnx.ModelProto) -> dict:
+    """Add the landmark model's pooled features (its one GlobalAveragePool, flattened to N×C) as the output
+    `embedding`; returns what the metadata says about it. The heads' outputs are unchanged."""
+    pools = [node for node in proto.graph.node if node.op_type == "GlobalAveragePool"]
+    if len(pools) != 1:
+        raise HandExportError(f"expected one GlobalAveragePool in the hand landmark model, found {len(pools)}")
+    pooled = pools[0].output[0]
+    proto.graph.node.append(onnx.helper.make_node("Flatten", [pooled], [EMBEDDING_OUTPUT], axis=1))
+    size = _pooled_channels(proto, pooled)
+    batch = proto.graph.input[0].type.tensor_type.shape.dim[0]
+    proto.graph.output.append(onnx.helper.make_tensor_value_info(
+        EMBEDDING_OUTPUT, onnx.TensorProto.FLOAT, [batch.dim_value or batch.dim_param or None, size]))
+    return {"output": EMBEDDING_OUTPUT, "size": size, "from": pooled}
+
+
+def _pooled_channels(proto: onnx.ModelProto, pooled: str) -> int:
+    """The channels of the pooled tensor, from ONNX's shape inference."""
+    inferred = onnx.shape_inference.infer_shapes(proto)
+    for value in list(inferred.graph.value_info) + list(inferred.graph.output):
+        if value.name == pooled:
+            return int(value.type.tensor_type.shape.dim[1].dim_value)
+    raise HandExportError(f"the shape of {pooled} cannot be inferred")
+
+
 def tflite_outputs(tflite: Path, kind: str) -> Callable[[np.ndarray], list[np.ndarray]]:
     """The TFLite interpreter as a function of one input batch, outputs in our order."""
     try:
@@ -134,6 +161,7 @@ def export_hands(req: HandExportRequest, progress: Callable[[str], None] = lambd
             progress(f"converting {tflite.name}")
             proto = convert(tflite, kind)
             proto, simplified = simplify(proto, batch[:2])
+            embedding = expose_embedding(proto) if kind == "hand_landmark" else None
             check(proto)
             figures = parity(tflite_outputs(tflite, kind)(batch), run_outputs(proto, batch), list(outputs.values()))
             worst = max(figures.values(), key=lambda f: f["max_abs_diff"] / (1 + f["max_abs"]))
@@ -145,6 +173,8 @@ def export_hands(req: HandExportRequest, progress: Callable[[str], None] = lambd
                     "source_sha256": hashlib.sha256(tflite.read_bytes()).hexdigest(), "license": "Apache-2.0",
                     "converter": _converter(), "simplified": simplified,
                     "parity": {"images": len(batch), "real_images": bool(req.images), "outputs": figures}}
+            if embedding:
+                meta["embedding"] = embedding
             onnx.helper.set_model_props(proto, {HAND_MODEL_KEY: json.dumps(meta)})
             proto.producer_name = "asl-edge export-hands"
             progress(f"  parity vs TFLite on {len(batch)} pictures: " + ", ".join(

@@ -16,7 +16,7 @@ from asl.export.parity import compare
 from asl.runtime.errors import AslError
 from asl.runtime.files import atomic_path, check_writable
 from asl.runtime.hand_features import FEATURES
-from asl.runtime.landmark_classifier import FUSION_WEIGHT, INPUT_NAME, METADATA_KEY, OUTPUT_NAME
+from asl.runtime.landmark_classifier import EMBEDDING_NAME, FUSION_WEIGHT, INPUT_NAME, METADATA_KEY, OUTPUT_NAME
 from asl.train.landmarks import load_landmark_checkpoint
 
 
@@ -24,25 +24,31 @@ class LandmarkExportError(AslError, RuntimeError):
     """A landmark export that strays from PyTorch."""
 
 
-def export_landmarks(checkpoint: Path, out: Path, fusion_weight: float = FUSION_WEIGHT, features: np.ndarray | None = None) -> dict:
-    """Write the ONNX file; returns its parity with PyTorch (on `features`, or on random shapes)."""
+def export_landmarks(checkpoint: Path, out: Path, fusion_weight: float = FUSION_WEIGHT,
+                     inputs: tuple[np.ndarray, ...] | None = None) -> dict:
+    """Write the ONNX file; returns its parity with PyTorch (on `inputs`: features and, when the classifier
+    reads one, embeddings; or on random ones)."""
     check_writable(out)
     net, info = load_landmark_checkpoint(checkpoint)
-    if features is None:
-        features = np.random.default_rng(0).normal(0, 0.5, (256, FEATURES)).astype(np.float32)
+    widths = (FEATURES, net.embedding_size) if net.embedding_size else (FEATURES,)
+    if inputs is None:
+        rng = np.random.default_rng(0)
+        inputs = (rng.normal(0, 0.5, (256, FEATURES)).astype(np.float32),   # embeddings: pooled ReLU6 outputs, ≥ 0
+                  np.abs(rng.normal(0, 0.5, (256, net.embedding_size))).astype(np.float32))[:len(widths)]
+    names = [INPUT_NAME, EMBEDDING_NAME][:len(widths)]
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(net, (torch.zeros(1, FEATURES),), buffer, dynamo=False, opset_version=OPSET,
-                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                          dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}})
+        torch.onnx.export(net, tuple(torch.zeros(1, w) for w in widths), buffer, dynamo=False, opset_version=OPSET,
+                          input_names=names, output_names=[OUTPUT_NAME],
+                          dynamic_axes={**{name: {0: "batch"} for name in names}, OUTPUT_NAME: {0: "batch"}})
     proto = onnx.load_from_string(buffer.getvalue())
     proto.ir_version = min(proto.ir_version, IR_VERSION)
-    proto, _ = simplify(proto, features[:8])
+    proto, _ = simplify(proto, inputs)
     check(proto)
     with torch.no_grad():
-        reference = net(torch.from_numpy(features)).numpy()
-    parity = compare(reference, run_outputs(proto, features)[0])
+        reference = net(*map(torch.from_numpy, inputs)).numpy()
+    parity = compare(reference, run_outputs(proto, inputs)[0])
     if parity["agreement"] < 1.0 or parity["max_abs_logit_diff"] > 1e-3:
         raise LandmarkExportError(f"ONNX strays from PyTorch (agreement {parity['agreement']:.2%}, "
                                   f"max |Δlogit| {parity['max_abs_logit_diff']:.1e}): nothing written")
@@ -50,7 +56,10 @@ def export_landmarks(checkpoint: Path, out: Path, fusion_weight: float = FUSION_
     onnx.helper.set_model_props(proto, {METADATA_KEY: json.dumps(meta)})
     proto.producer_name = "asl-edge"
     proto.doc_string = (f"ASL landmark classifier. Input '{INPUT_NAME}': float32 N×{FEATURES} "
-                        "(asl.runtime.hand_features.landmark_features). Output: logits in the order of 'classes'.")
+                        "(asl.runtime.hand_features.landmark_features)"
+                        + (f"; '{EMBEDDING_NAME}': float32 N×{net.embedding_size}, the hand landmark model's embedding "
+                           "as a right hand gives it (asl.runtime.hand_features.as_right_hand)" if net.embedding_size else "")
+                        + ". Output: logits in the order of 'classes'.")
     with atomic_path(out) as tmp:
         onnx.save(proto, os.fspath(tmp))
     return parity

@@ -16,13 +16,16 @@ OPSET = 17
 IR_VERSION = 8
 
 
-def run_outputs(proto: onnx.ModelProto, batch: np.ndarray) -> list[np.ndarray]:
-    """Every output of `proto` on `batch` (fed in slices when the graph's batch size is fixed)."""
+def run_outputs(proto: onnx.ModelProto, batch: np.ndarray | tuple[np.ndarray, ...]) -> list[np.ndarray]:
+    """Every output of `proto` on `batch` (a tuple: one array per graph input, in order), fed in slices
+    when the graph's batch size is fixed."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-    name, size = session.get_inputs()[0].name, session.get_inputs()[0].shape[0]
-    return in_batches(lambda part: session.run(None, {name: part}), batch, size if isinstance(size, int) else None)
+    arrays = batch if isinstance(batch, tuple) else (batch,)
+    names, size = [i.name for i in session.get_inputs()], session.get_inputs()[0].shape[0]
+    return in_batches(lambda rows: session.run(None, {name: a[rows] for name, a in zip(names, arrays)}),
+                      np.arange(len(arrays[0])), size if isinstance(size, int) else None)
 
 
 def simplify(proto: onnx.ModelProto, probe: np.ndarray) -> tuple[onnx.ModelProto, bool]:

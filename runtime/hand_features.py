@@ -6,6 +6,10 @@ rotated upright. The bends (angles between bones, distances between fingertips, 
 landmarks) do not depend on the turn or on the signer's hand size: they carry the finger shape
 alone. Left hands are mirrored to right hands. Training and serving both call
 `landmark_features`: there is no second version of this step.
+
+Beside them the classifier can read the hand landmark model's embedding (its pooled features, that
+all its heads read), taken as a right hand gives it: for a left hand, that of its crop mirrored
+(`as_right_hand`).
 """
 from __future__ import annotations
 
@@ -51,3 +55,10 @@ def landmark_features(landmarks: np.ndarray, world: np.ndarray, left: np.ndarray
     image[:, :, 0] *= mirror[:, None]
     normal_world[:, :, 0] *= mirror[:, None]
     return np.concatenate([image.reshape(-1, 63), normal_world.reshape(-1, 63), bends(world)], axis=1).astype(np.float32)
+
+
+def as_right_hand(embeddings: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """N×D float32 from N×2×D embeddings (as read, mirrored): the mirrored one where P(left hand) ≥ 0.5."""
+    embeddings = np.asarray(embeddings)
+    mirrored = (np.asarray(left).reshape(-1) >= 0.5).astype(np.int64)
+    return embeddings[np.arange(len(embeddings)), mirrored].astype(np.float32)

@@ -7,6 +7,7 @@ the weight its log-probabilities get when added to the crop classifier's.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -15,14 +16,17 @@ from asl.runtime.errors import AslError
 from asl.runtime.hand_features import FEATURES, landmark_features
 from asl.runtime.providers import ProviderError, create_session
 
+log = logging.getLogger("asl")
+
 METADATA_KEY = "asl.landmark_model"
 # The crop CNN's log-probabilities plus this times the landmark classifier's. Chosen on the ten
-# leave-one-set-out rows (README), fused int8 mean at 1.0 / 1.5 / 2.0 / 3.0: 84.7 / 85.4 / 85.5 / 85.5%
-# (landmarks alone 85.3%), and 85.1 / 85.8 / 85.9 / 86.1% (86.0%) with the mirrored-hands landmark
-# classifiers: on people and rooms it never saw the crop CNN is the weaker reader.
-FUSION_WEIGHT = 3.0
+# leave-one-set-out rows (README), fused int8 mean at 1.0 / 1.5 / 2.0 / 3.0: 86.2 / 86.7 / 86.7 / 86.5%
+# (landmarks alone 86.1%) with the classifiers that read the landmark model's embedding; 85.1 / 85.8 /
+# 85.9 / 86.2% (86.0%) with the joints alone before: on people and rooms it never saw the crop CNN is
+# the weaker reader.
+FUSION_WEIGHT = 1.5
 FILE_NAME = "asl.landmarks.onnx"
-INPUT_NAME, OUTPUT_NAME = "features", "logits"
+INPUT_NAME, EMBEDDING_NAME, OUTPUT_NAME = "features", "embedding", "logits"
 
 
 class LandmarkModelError(AslError, RuntimeError):
@@ -70,19 +74,40 @@ class LandmarkClassifier:
         if METADATA_KEY not in meta:
             raise LandmarkModelError(f"{path} is not a landmark model from `asl export-landmarks`")
         self.info = json.loads(meta[METADATA_KEY])
-        inputs = self.session.get_inputs()
-        if len(inputs) != 1 or inputs[0].shape[-1] != FEATURES:
+        inputs = {i.name: i.shape[-1] for i in self.session.get_inputs()}
+        if inputs.get(INPUT_NAME) != FEATURES or set(inputs) - {INPUT_NAME, EMBEDDING_NAME}:
             raise LandmarkModelError(f"{path} does not take this version's {FEATURES} landmark features: "
                                      "train and export it again (asl train-landmarks, asl export-landmarks)")
+        # > 0: it also reads the hand landmark model's embedding, as a right hand gives it (hand_features.as_right_hand)
+        self.embedding_size = int(inputs.get(EMBEDDING_NAME, 0))
         self.path = path
         self.classes: list[str] = list(self.info["classes"])
         self.fusion_weight = float(self.info.get("fusion_weight", FUSION_WEIGHT))
         self.crop_margin = float(self.info.get("crop_margin", 1.25))
 
-    def log_probabilities(self, landmarks: np.ndarray, world: np.ndarray, left: np.ndarray) -> np.ndarray:
-        """N×classes log-probabilities for N hands (landmarks as the tracker gives them)."""
-        features = landmark_features(landmarks, world, left)
-        return log_softmax(self.session.run([OUTPUT_NAME], {INPUT_NAME: features})[0].astype(np.float32))
+    def reads_embedding_of(self, tracker) -> bool:
+        """Whether this classifier reads the embedding and the tracker's landmark model gives the one it was
+        trained on; a loud warning when it would but cannot (it then reads the joints alone)."""
+        if not self.embedding_size:
+            return False
+        trained = str(self.info.get("tracker", "full/full")).split("/")[-1]
+        if tracker.embedding_size == self.embedding_size and tracker.variants[-1] == trained:
+            return True
+        log.warning("%s reads the %s hand landmark model's %d-d embedding; the tracker's %s model gives %s: reading "
+                    "the joints alone, which it was trained to do on one hand in ten (leave-one-set-out about 3 points "
+                    "lower). Use the %s landmark model, converted by this version's `asl export-hands`.", self.path,
+                    trained, self.embedding_size, tracker.variants[-1], tracker.embedding_size or "none", trained)
+        return False
+
+    def log_probabilities(self, landmarks: np.ndarray, world: np.ndarray, left: np.ndarray,
+                          embeddings: np.ndarray | None = None) -> np.ndarray:
+        """N×classes log-probabilities for N hands (landmarks as the tracker gives them; `embeddings` N×D as a
+        right hand gives them, or None where the tracker gives none: the joints alone)."""
+        feeds = {INPUT_NAME: landmark_features(landmarks, world, left)}
+        if self.embedding_size:
+            feeds[EMBEDDING_NAME] = (np.zeros((len(feeds[INPUT_NAME]), self.embedding_size), np.float32) if embeddings is None
+                                     else np.asarray(embeddings, np.float32).reshape(len(feeds[INPUT_NAME]), -1))
+        return log_softmax(self.session.run([OUTPUT_NAME], feeds)[0].astype(np.float32))
 
 
 def fuse(crop_logits: np.ndarray, landmark_log_probabilities: np.ndarray, weight: float) -> np.ndarray:

@@ -90,6 +90,7 @@ class Recognizer:
         self.crop_margin = crop_margin
         self.landmarks = (load_partner(landmarks, None if isinstance(model, bytes) else model, self.classes,
                                        provider, threads, strict) if self.tracker is not None else None)
+        self._reads_embedding = self.landmarks is not None and self.landmarks.reads_embedding_of(self.tracker)
         self._input = self.session.get_inputs()[0].name
         batch = self.session.get_inputs()[0].shape[0]
         self._static_batch = batch if isinstance(batch, int) else None  # e.g. a batch-1 export for TensorRT
@@ -115,7 +116,7 @@ class Recognizer:
 
     def _classify(self, views: Sequence[tuple[np.ndarray, Hand | None]]) -> list[Prediction]:
         """Classify each frame's hand crop (or box) in one batch; a frame with no hand answers `nothing`."""
-        crops, regions, hands = [], [], []
+        crops, regions, hands, embeddings = [], [], [], []
         for frame, hand in views:
             if self.tracker is None:
                 crops.append(self.prepare(frame))
@@ -125,10 +126,13 @@ class Recognizer:
                 crops.append(crop)
                 regions.append(region)
                 hands.append(hand)
+                if self._reads_embedding:
+                    embeddings.append(self.tracker.right_hand_embedding(frame, hand))
         scores = self.logits(np.stack(crops)) if crops else np.zeros((0, len(self.classes)), np.float32)
         if self.landmarks is not None and hands:
             shape = self.landmarks.log_probabilities(np.stack([h.landmarks for h in hands]),
-                                                     np.stack([h.world for h in hands]), np.array([h.left for h in hands]))
+                                                     np.stack([h.world for h in hands]), np.array([h.left for h in hands]),
+                                                     np.stack(embeddings) if embeddings else None)
             scores = fuse(scores, shape, self.landmarks.fusion_weight)
         probabilities = iter(softmax(scores))
         predictions, region_iter = [], iter(regions)

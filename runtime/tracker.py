@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -64,6 +64,7 @@ class Hand:
     left: float                  # P(left hand), as the camera sees it
     roi: HandRoi                 # the region the landmarks were read from
     palms: int = 1               # palms the detector found (0: tracked from the previous frame or read_whole)
+    embedding: np.ndarray | None = field(default=None, repr=False)   # the landmark model's pooled features
 
     @property
     def handedness(self) -> str:
@@ -124,6 +125,7 @@ class HandTracker:
         self.landmark_model = LandmarkModel(landmark_session)
         self.min_presence = min_presence
         self.variants = (detector, landmarks)
+        self.embedding_size = self.landmark_model.embedding_size   # 0: a hand model converted without it
         self.detections = 0   # palm detector runs, all tracks together (tests count them)
         self._default_track: HandTrack | None = None
 
@@ -205,10 +207,22 @@ class HandTracker:
 
     def read(self, frame: np.ndarray, roi: HandRoi, palms: int) -> Hand | None:
         """The hand in a known region (from a palm or the previous frame), or None when the model sees none."""
-        landmarks, world, presence, left = self.landmark_model.run(frame, roi)
+        landmarks, world, presence, left, embedding = self.landmark_model.run(frame, roi)
         if presence < self.min_presence:
             return None
-        return Hand(landmarks, world, presence, left, roi, palms)
+        return Hand(landmarks, world, presence, left, roi, palms, embedding)
+
+    def embeddings(self, frame: np.ndarray, hand: Hand) -> np.ndarray:
+        """2×D: the hand's embedding as read, and of its crop mirrored (one more landmark-model run).
+        The landmark classifier reads the right-hand view of each (`hand_features.as_right_hand`)."""
+        return np.stack([hand.embedding, self.landmark_model.mirrored_embedding(frame, hand.roi)])
+
+    def right_hand_embedding(self, frame: np.ndarray, hand: Hand) -> np.ndarray:
+        """The hand's embedding as a right hand would give it: as read, or for a left hand from its crop
+        mirrored (one more landmark-model run, about as long as the first)."""
+        if hand.left < 0.5:
+            return hand.embedding
+        return self.landmark_model.mirrored_embedding(frame, hand.roi)
 
 
 class HandTrack:

@@ -213,6 +213,23 @@ def test_handedness_flips_with_a_mirrored_picture(asl_data, tracker):
 
 
 @pytest.mark.real_data
+def test_a_hand_and_its_mirror_image_give_the_classifier_the_same_embedding(asl_data, tracker):
+    """The landmark classifier reads each hand's embedding as a right hand gives it: a picture and its
+    mirror image (one hand right, the other left) must agree far more than the two embeddings as read."""
+    as_right, as_read = [], []
+    for path in sample(asl_data / "grey_wall", 12):
+        image = cv2.imread(str(path))
+        mirrored = cv2.flip(image, 1)
+        hand, other = tracker.detect(image), tracker.detect(mirrored)
+        assert hand is not None and other is not None and hand.handedness != other.handedness
+        assert hand.embedding.shape == (tracker.embedding_size,) == (1152,)
+        a, b = tracker.right_hand_embedding(image, hand), tracker.right_hand_embedding(mirrored, other)
+        as_right.append(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b))
+        as_read.append(np.dot(hand.embedding, other.embedding) / np.linalg.norm(hand.embedding) / np.linalg.norm(other.embedding))
+    assert np.median(as_right) > 0.98 and np.median(as_right) > np.median(as_read) + 0.1
+
+
+@pytest.mark.real_data
 def test_tracking_detects_on_the_first_frame_and_after_the_hand_leaves(asl_data, tracker):
     image = cv2.imread(str(sample(asl_data / "office_person" / "B", 1)[0]))
     moving = [np.roll(image, shift, axis=1) for shift in range(0, 20, 2)]   # the hand drifts right
@@ -249,6 +266,35 @@ def test_tracked_crop_beats_the_fixed_box_on_a_person_at_a_desk(asl_data, tmp_pa
         assert result.exit_code == 0, result.output
         scores[hand] = json.loads(result.stdout.strip().splitlines()[-1])["top1"]
     assert scores["track"] >= scores["box"] + 0.20
+
+
+def test_the_landmark_models_pooled_features_become_the_embedding_output():
+    """`asl export-hands` adds the landmark model's one GlobalAveragePool as `embedding` (N×C), heads unchanged."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from asl.export.hands import expose_embedding
+    from asl.export.onnx_tools import check, run_outputs
+
+    rng = np.random.default_rng(0)
+    conv = numpy_helper.from_array(rng.normal(0, 1, (6, 3, 3, 3)).astype(np.float32), "k")
+    head = numpy_helper.from_array(rng.normal(0, 1, (6, 4)).astype(np.float32), "w")
+    nodes = [helper.make_node("Transpose", ["image"], ["nchw"], perm=[0, 3, 1, 2]),
+             helper.make_node("Conv", ["nchw", "k"], ["feature_map"]),
+             helper.make_node("GlobalAveragePool", ["feature_map"], ["pooled"]),
+             helper.make_node("Flatten", ["pooled"], ["flat"]),
+             helper.make_node("MatMul", ["flat", "w"], ["landmarks"])]
+    graph = helper.make_graph(nodes, "toy", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 8, 8, 3])],
+                              [helper.make_tensor_value_info("landmarks", TensorProto.FLOAT, [1, 4])], [conv, head])
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    proto.ir_version = 8
+    image = rng.random((1, 8, 8, 3), dtype=np.float32)
+    before = run_outputs(proto, image)[0]
+    assert expose_embedding(proto) == {"output": "embedding", "size": 6, "from": "pooled"}
+    check(proto)
+    landmarks, embedding = run_outputs(proto, image)
+    assert np.array_equal(landmarks, before) and embedding.shape == (1, 6)
+    assert np.allclose(embedding @ numpy_helper.to_array(head), landmarks, atol=1e-5)
 
 
 @pytest.mark.real_data

@@ -138,3 +138,48 @@ def test_a_landmark_model_of_an_older_feature_set_is_refused_in_one_line(tmp_pat
     with pytest.raises(LandmarkModelError, match=f"does not take this version's {FEATURES} landmark features") as err:
         LandmarkClassifier(path)
     assert "\n" not in str(err.value)
+
+
+def test_a_classifier_reading_the_embedding_exports_with_parity_and_reads_joints_alone_without_it(tmp_path, caplog):
+    """Joints plus the hand landmark model's embedding: ONNX answers as PyTorch does. A tracker whose landmark
+    model gives another embedding (lite) gets a loud warning and the joints alone (embedding zero)."""
+    import torch
+
+    from asl.export.landmarks import export_landmarks
+    from asl.runtime.landmark_classifier import LandmarkClassifier, log_softmax
+    from asl.train.checkpoint import atomic_save
+    from asl.train.landmarks import FORMAT, LandmarkNet
+
+    net = LandmarkNet(hidden=32, embedding=16).eval()
+    atomic_save({"format": FORMAT, "arch_config": net.config, "state_dict": net.state_dict(),
+                 "info": {"classes": ["A"] * 29, "tracker": "full/full"}, "config": {}}, tmp_path / "landmarks.pt")
+    parity = export_landmarks(tmp_path / "landmarks.pt", tmp_path / "asl.landmarks.onnx")
+    assert parity["agreement"] == 1.0
+    classifier = LandmarkClassifier(tmp_path / "asl.landmarks.onnx")
+    assert classifier.embedding_size == 16
+
+    landmarks, world = hand(5)
+    embedding = np.random.default_rng(5).random((1, 16), dtype=np.float32)
+    joints = torch.from_numpy(features(landmarks, world, 1.0)[None])
+    with torch.no_grad():
+        reference = net(joints, torch.from_numpy(embedding)).numpy()
+        joints_alone = net(joints, torch.zeros(1, 16)).numpy()
+    answer = classifier.log_probabilities(landmarks[None], world[None], np.array([1.0]), embedding)
+    assert np.allclose(answer, log_softmax(reference), atol=1e-4)
+    assert np.allclose(classifier.log_probabilities(landmarks[None], world[None], np.array([1.0])),
+                       log_softmax(joints_alone), atol=1e-4)
+
+    class Tracker:
+        def __init__(self, landmarks, size):
+            self.variants, self.embedding_size = ("full", landmarks), size
+
+    assert classifier.reads_embedding_of(Tracker("full", 16)) and not caplog.records
+    assert not classifier.reads_embedding_of(Tracker("lite", 672))
+    assert "reads the full hand landmark model's 16-d embedding" in caplog.text and "joints alone" in caplog.text
+
+
+def test_a_right_hand_reads_its_embedding_as_read_and_a_left_hand_the_mirrored_one():
+    from asl.runtime.hand_features import as_right_hand
+
+    embeddings = np.stack([np.stack([np.full(4, 1.0), np.full(4, 2.0)]), np.stack([np.full(4, 3.0), np.full(4, 4.0)])])
+    assert as_right_hand(embeddings, np.array([0.1, 0.9])).tolist() == [[1.0] * 4, [4.0] * 4]

@@ -28,7 +28,9 @@ def test_bundled_default_is_int8_and_small():
     parity = json.loads({p.key: p.value for p in onnx.load(str(models.INT8)).metadata_props}["asl.parity"])
     # The gate is on top-1 (within 0.5 points of fp32); agreement measured 97.3% on 1,429 validation crops.
     assert parity["agreement"] >= 0.96 and parity["top1"] >= parity["reference_top1"] - 0.005
-    assert models.FP32.with_name("asl.landmarks.onnx").stat().st_size <= 1_000_000  # the fused partner ships beside it
+    # The fused partner ships beside it: 1.64 MB, most of it the first layer's weights for the landmark
+    # model's 1,152-d embedding (the hand landmark model itself is 10.9 MB).
+    assert models.FP32.with_name("asl.landmarks.onnx").stat().st_size <= 2_000_000
 
 
 def test_the_tracked_fused_default_reads_a_person_at_a_desk(asl_data, tmp_path):

@@ -98,13 +98,15 @@ def train(data, holdout, out, augment, resume, no_progress, **options):
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for landmarks.pt and its metrics.")
 @click.option("--epochs", type=click.IntRange(1, 1000), default=30, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-def train_landmarks(data, holdout, out, epochs, seed):
+@click.option("--embedding/--no-embedding", default=True, show_default=True,
+              help="Also read the hand landmark model's embedding of the hand (a second landmark-model run for left hands).")
+def train_landmarks(data, holdout, out, epochs, seed, embedding):
     """Train the landmark classifier (the hand's shape, from the tracker) on class-folder datasets."""
     from asl.runtime.cli import progress_bars
     from asl.train.landmarks import LandmarkConfig
     from asl.train.landmarks import train_landmarks as run
 
-    config = LandmarkConfig(data=list(data), holdout=list(holdout), out=out, epochs=epochs, seed=seed)
+    config = LandmarkConfig(data=list(data), holdout=list(holdout), out=out, epochs=epochs, seed=seed, embedding=embedding)
     checkpoint = run(config, progress=progress_bars())
     click.echo(f"checkpoint: {checkpoint}")
 
