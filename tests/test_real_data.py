@@ -97,3 +97,20 @@ def test_empty_scenes_type_nothing(asl_data):
             speller.update(p, i / 15)  # a 15 frames/s camera
         share = sum(p.label == "nothing" for p in predictions) / len(predictions)
         assert speller.text == "" and share >= 0.9, f"{folder}: {share:.0%} recognized as nothing, typed {speller.text!r}"
+
+
+def test_a_signer_with_the_other_hand_is_read_as_the_same_letter(asl_data):
+    """A picture and its mirror image (a right hand becomes a left one): the bundled recognizer reads the
+    embedding of a left hand's crop mirrored, so both must mostly name the same letter (measured 98%)."""
+    recognizer = Recognizer(provider="cpu", threads=1)
+    assert recognizer.landmarks.embedding_size == 1152
+    same = total = 0
+    for folder in sorted((asl_data / "office_person").iterdir()):
+        if folder.is_dir():
+            for path in sorted(folder.iterdir(), key=natural_key)[-2:]:
+                picture = cv2.imread(str(path))
+                as_filmed, mirrored = recognizer.predict(picture), recognizer.predict(cv2.flip(picture, 1))
+                assert as_filmed.hand.handedness != mirrored.hand.handedness
+                same += as_filmed.label == mirrored.label
+                total += 1
+    assert same >= 0.9 * total
