@@ -16,9 +16,9 @@ from asl.data.classes import CLASSES
 from asl.data.folders import find_images
 from asl.data.hand_cache import CROP_SIZE, load_hand_set
 from asl.runtime.files import check_output_dir, write_atomic
+from asl.runtime.hand_features import as_right_hand
 from asl.runtime.hand_roi import hand_crop
 from asl.runtime.image import read_image
-from asl.runtime.hand_features import as_right_hand
 from asl.runtime.landmark_classifier import LandmarkClassifier, fuse, log_softmax
 from asl.runtime.progress import Progress
 from asl.runtime.recognizer import CROP_MARGIN, Recognizer

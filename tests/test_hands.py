@@ -270,7 +270,6 @@ def test_tracked_crop_beats_the_fixed_box_on_a_person_at_a_desk(asl_data, tmp_pa
 
 def test_the_landmark_models_pooled_features_become_the_embedding_output():
     """`asl export-hands` adds the landmark model's one GlobalAveragePool as `embedding` (N×C), heads unchanged."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     from asl.export.hands import expose_embedding
