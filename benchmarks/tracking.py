@@ -154,7 +154,7 @@ def markdown(report: dict) -> str:
     out += ["", "## Frame → letter (tracker + classifier)", "",
             "| models | video | left hands | tracking p50 ms | frames/s | detect every frame p50 ms | hand found "
             "| palm detections per pass |", "|---|---|---:|---:|---:|---:|---:|---:|"]
-    out += [f"| {r['models']} | {r.get('video', 'as filmed')} | {r.get('left_hands', 0):.0%} | {r['tracking_p50_ms']:.2f} "
+    out += [f"| {r['models']} | {r['video']} | {r['left_hands']:.0%} | {r['tracking_p50_ms']:.2f} "
             f"| {r['tracking_fps']:.0f} | {r['detect_every_frame_p50_ms']:.2f} | {r['hand_found']:.0%} "
             f"| {r['palm_detections_per_pass']} |" for r in report["pipelines"]]
     if report["mediapipe"]:

@@ -220,7 +220,7 @@ class HandTracker:
     def right_hand_embedding(self, frame: np.ndarray, hand: Hand) -> np.ndarray:
         """The hand's embedding as a right hand would give it: as read, or for a left hand from its crop
         mirrored (one more landmark-model run, about as long as the first)."""
-        if hand.left < 0.5:
+        if hand.handedness == "right":
             return hand.embedding
         return self.landmark_model.mirrored_embedding(frame, hand.roi)
 

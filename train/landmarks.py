@@ -179,7 +179,6 @@ def fit(cfg: LandmarkConfig, hands: TrainingHands, embedding: int, progress: Pro
     sizes = np.bincount(hands.owner).astype(np.float64)
     weights = (sizes ** cfg.set_balance / sizes)[hands.owner]
     weights /= weights.sum()
-    # A hand turned into the other hand by `augment` reads its crop's embedding mirrored, as a real one would.
     net = LandmarkNet(hidden=cfg.hidden, dropout=cfg.dropout, embedding=embedding, embedding_dropout=cfg.embedding_dropout)
     steps_per_epoch = max(1, len(hands.labels) // cfg.batch_size)
     optimizer = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -188,6 +187,7 @@ def fit(cfg: LandmarkConfig, hands: TrainingHands, embedding: int, progress: Pro
         net.train()
         for step in range(steps_per_epoch):
             batch = rng.choice(len(hands.labels), cfg.batch_size, p=weights)
+            # A hand turned into the other hand by `augment` reads its crop's embedding mirrored, as a real one would.
             x = net_inputs(net, *augment(hands.landmarks[batch], hands.world[batch], hands.left[batch], rng, cfg),
                            hands.embeddings[batch])
             if embedding and cfg.embedding_absent:   # as with a landmark model that gives none (lite)
