@@ -31,12 +31,18 @@ def _rank_logs(logs: Path, rank: int) -> str:
     return "".join(p.read_text() for p in sorted(logs.glob(f"*/attempt_*/{rank}/std*.log")))
 
 
+def _failure(done: subprocess.CompletedProcess, logs: Path) -> str:
+    """What torchrun and each rank printed: the rank's own traceback says why it stopped."""
+    return (done.stderr[-2000:] + "\n--- rank 0 ---\n" + _rank_logs(logs, 0)[-3000:]
+            + "\n--- rank 1 ---\n" + _rank_logs(logs, 1)[-3000:])
+
+
 @pytest.fixture(scope="module")
 def two_process_run(tmp_path_factory, synthetic_data):
     root = tmp_path_factory.mktemp("ddp")
     out, logs, cache = root / "run", root / "logs", tmp_path_factory.getbasetemp() / "cache"
     done = _torchrun(synthetic_data, out, logs, cache, "--epochs", "10")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.returncode == 0, _failure(done, logs)
     return out, logs, cache
 
 
@@ -73,7 +79,7 @@ def test_resume_across_ranks_continues_and_refuses_another_process_count(two_pro
     with pytest.raises(CheckpointError, match="trained by 2 process"):
         train(config, resume=True, progress=False)  # one process cannot continue a two-process run
     done = _torchrun(synthetic_data, out, logs, cache, "--epochs", "11", "--resume")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.returncode == 0, _failure(done, logs)
     assert "resuming after epoch 10" in _rank_logs(logs, 0) and _rank_logs(logs, 1) == ""
     history = json.loads((out / "history.json").read_text())
     assert [h["epoch"] for h in history] == list(range(1, 12))

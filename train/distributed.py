@@ -131,6 +131,8 @@ def session(device_name: str):
         dist.init_process_group(procs.backend, timeout=TIMEOUT)
     try:
         yield procs, device
+        if joined:  # leave together: a rank that tears down while rank 0 still writes can abort (gloo, SIGABRT)
+            dist.barrier()
     finally:
         if joined:
             dist.destroy_process_group()
