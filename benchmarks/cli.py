@@ -63,7 +63,7 @@ def bench(models, checkpoint, data, providers, batches, threads, no_seed, min_se
 @click.option("--fps", type=click.FloatRange(1, 240), default=_WORDS.fps, show_default=True, help="Frames per second of the words' videos.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Which words and frames are drawn.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
-def bench_words(data, model, provider, strict, threads, hand, roi, hold, window, min_prob, words, words_per_set,
+def bench_words(data, model, provider, strict, threads, profile, hand, roi, hold, window, min_prob, words, words_per_set,
                 letter_seconds, release_seconds, fps, seed, out):
     """Fingerspelled words built from image sets, spelled by the live path: words typed exactly, letters dropped
     and inserted, and delay, for the speller and the hold-8-frames rule it replaced, beside per-frame top-1."""
@@ -73,7 +73,7 @@ def bench_words(data, model, provider, strict, threads, hand, roi, hold, window,
     bad = [w for w in words if not (w.isascii() and w.isalpha())]
     if bad:
         raise click.BadParameter(f"words are letters A-Z, not {bad[0]!r}", param_hint="--word")
-    recognizer = load_recognizer(model, provider, strict, threads, roi, hand)
+    recognizer = load_recognizer(model, provider, strict, threads, roi, hand, profile)
     config = WordsConfig(list(data), words=[w.upper() for w in words] or list(_WORDS.words),
                          words_per_set=words_per_set, letter_seconds=letter_seconds,
                          release_seconds=release_seconds, fps=fps, seed=seed,
@@ -130,4 +130,28 @@ def bench_val(data, models, landmarks, threads, out):
         raise click.ClickException("no bundled ONNX models found: pass --model")
     landmarks = landmarks or partner_path(bundled.FP32)
     for path in validation_report(list(data), models, landmarks, out, threads, progress=progress_bars()):
+        click.echo(f"wrote {path}")
+
+
+@click.command("bench-profile")
+@click.option("--row", "rows", multiple=True, required=True, nargs=2,
+              type=(click.Path(exists=True, dir_okay=False, path_type=Path), click.Path(exists=True, file_okay=False, path_type=Path)),
+              metavar="MODEL SET", help="A crop model trained without SET (its asl.landmarks.onnx beside it) and SET (repeatable).")
+@click.option("--per-letter", multiple=True, type=click.IntRange(1, None), default=(1, 3, 5, 10), show_default=True,
+              help="Profile sizes: the first N pictures of each letter (repeatable).")
+@click.option("--threads", type=click.IntRange(1, MAX_THREADS), default=None, help="CPU threads for ONNX Runtime.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("reports/profiles"), show_default=True)
+def bench_profile(rows, per_letter, threads, out):
+    """What a signer profile (asl calibrate) gains on signers the models never saw: each held-out set's validation
+    part read without and with a profile made of the first pictures of each of its letters."""
+    import json
+
+    from asl.benchmarks.profiles import markdown, profile_report
+    from asl.runtime.cli import progress_bars
+    from asl.runtime.files import check_output_dir, write_atomic
+
+    check_output_dir(out)
+    report = profile_report(list(rows), sorted(set(per_letter)), threads, progress=progress_bars())
+    for path, text in ((out / "profiles.md", markdown(report)), (out / "profiles.json", json.dumps(report, indent=2))):
+        write_atomic(path, text)
         click.echo(f"wrote {path}")

@@ -16,7 +16,6 @@ from asl.data.classes import CLASSES
 from asl.data.folders import find_images
 from asl.data.hand_cache import CROP_SIZE, load_hand_set
 from asl.runtime.files import check_output_dir, write_atomic
-from asl.runtime.hand_features import as_right_hand
 from asl.runtime.hand_roi import hand_crop
 from asl.runtime.image import read_image
 from asl.runtime.landmark_classifier import LandmarkClassifier, fuse, log_softmax
@@ -65,7 +64,7 @@ def validation_report(data: list[Path], crop_models: list[Path], landmark_model:
         found = hands.found[rows]
         with_hand = rows[found]
         shape = (landmarks.log_probabilities(hands.landmarks[with_hand], hands.world[with_hand], hands.left[with_hand],
-                                             as_right_hand(hands.embeddings[with_hand], hands.left[with_hand]) if reads_embedding else None)
+                                             hands.right_hand_embeddings(with_hand) if reads_embedding else None)
                  if len(with_hand) else np.zeros((0, len(CLASSES)), np.float32))
         crops: dict[int, list[np.ndarray]] = {size: [] for size in sizes}
         for r in with_hand:   # each picture read once, cut at every crop model's input size

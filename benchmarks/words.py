@@ -218,6 +218,9 @@ def _recognizer_tag(recognizer) -> str:
     for path in (recognizer.source, getattr(landmarks, "path", None)):
         if path and Path(path).is_file():
             digest.update(Path(path).read_bytes())
+    profile = getattr(landmarks, "profile", None)
+    if profile is not None:   # a signer profile changes the answers too
+        digest.update(profile.prototypes.tobytes() + profile.counts.tobytes())
     return digest.hexdigest()[:16]
 
 

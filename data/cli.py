@@ -19,10 +19,12 @@ from asl.runtime.commands import provider_option, threads_option
               help="track: classify the crop around the hand the tracker finds (no hand = `nothing`); box: the centred square.")
 @click.option("--landmarks", default="auto", show_default=True, metavar="auto|none|PATH",
               help="Landmark classifier fused with the crop classifier: auto = the one beside the ONNX model (or the bundled one).")
+@click.option("--profile", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="A signer profile (asl calibrate) read beside the landmark classifier.")
 @click.option("--json", "as_json", is_flag=True, help="The full result as JSON on stdout instead of the table.")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the full result as JSON to this file.")
-def evaluate(data_dir, model, provider, threads, hand, landmarks, as_json, report):
+def evaluate(data_dir, model, provider, threads, hand, landmarks, profile, as_json, report):
     """Top-1 accuracy, per-class recall/precision and confusion of a model on DATA_DIR (class folders or Kaggle test layout)."""
     from asl.data.evaluate import evaluate as run
     from asl.data.evaluate import load_scorer
@@ -46,6 +48,12 @@ def evaluate(data_dir, model, provider, threads, hand, landmarks, as_json, repor
         # A checkpoint has no landmark model beside it: auto takes the bundled one.
         crop_model = model if model is not None and Path(model).suffix == ".onnx" else MODELS_DIR / "asl.onnx"
         shape_model = load_partner(landmarks, crop_model, info.classes, provider, threads)
+    if profile is not None:
+        from asl.runtime.signer_profile import SignerProfile
+
+        if shape_model is None:
+            raise click.UsageError("--profile needs the tracked hand and its landmark classifier (not --hand box or --landmarks none)")
+        shape_model.use_profile(SignerProfile.load(profile))
     where = "centred square" if tracker is None else "hands tracked" + (f", fused with {shape_model.path.name}" if shape_model else "")
     click.echo(f"model: {description}; {where}", err=True)
     result = run(data_dir, logits_fn, info, tracker=tracker, landmarks=shape_model, progress=progress_bars())
@@ -59,3 +67,38 @@ def evaluate(data_dir, model, provider, threads, hand, landmarks, as_json, repor
         click.echo("skipped: " + ", ".join(f"{n} {why}" for why, n in result["skipped"].items()), err=True)
     if report:
         write_atomic(report, json.dumps(result, indent=2))
+
+
+@click.command("calibrate")
+@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The profile file to write (.npz), for --profile of predict, live, serve and eval.")
+@click.option("--model", type=click.Path(path_type=Path), default=None,
+              help="The crop model whose landmark classifier (asl.landmarks.onnx beside it) reads the profile "
+                   "(default: the bundled one).")
+@click.option("--per-letter", type=click.IntRange(1, None), default=None,
+              help="Use only the first N pictures with a hand of each letter, in frame order (default: all).")
+@provider_option
+@threads_option
+def calibrate(data_dir, out, model, per_letter, provider, threads):
+    """A signer profile from DATA_DIR: your own signs, a few pictures a letter in class folders (A/, B/, …).
+
+    Letters you sign your own way are then read as you sign them; letters you leave out are read as before.
+    """
+    from asl.data.profiles import build_profile
+    from asl.models import MODELS_DIR
+    from asl.runtime.cli import progress_bars
+    from asl.runtime.files import check_writable
+    from asl.runtime.landmark_classifier import LandmarkClassifier, LandmarkModelError, partner_path
+    from asl.runtime.tracker import HandTracker
+
+    check_writable(out)
+    path = partner_path(model if model is not None else MODELS_DIR / "asl.onnx")
+    if not path.is_file():
+        raise LandmarkModelError(f"no landmark classifier beside {model}: {path} not found")
+    classifier = LandmarkClassifier(path, provider, threads)
+    tracker = HandTracker(provider=provider, threads=1)
+    profile = build_profile(data_dir, classifier, tracker, per_letter, progress=progress_bars())
+    profile.save(out)
+    shown = ", ".join(f"{c} {n}" for c, n in zip(profile.classes, profile.counts) if n)
+    click.echo(f"wrote {out}: {len(profile.letters)} signs ({shown}) for {path}")

@@ -11,7 +11,6 @@ from asl.data import CLASSES, DataError, find_images
 from asl.data.cache import decode_set
 from asl.data.hand_cache import track_set
 from asl.runtime.batches import in_batches
-from asl.runtime.hand_features import as_right_hand
 from asl.runtime.landmark_classifier import LandmarkClassifier, fuse
 from asl.runtime.metadata import ModelInfo
 from asl.runtime.recognizer import CROP_MARGIN, NO_HAND
@@ -66,7 +65,7 @@ def evaluate(data_dir: str | os.PathLike, logits_fn: LogitsFn, info: ModelInfo, 
         logits = in_batches(logits_fn, images[found], batch_size)
         if landmarks is not None and found.any():
             shape = landmarks.log_probabilities(hands.landmarks[found], hands.world[found], hands.left[found],
-                                                as_right_hand(hands.embeddings[found], hands.left[found]) if reads_embedding else None)
+                                                hands.right_hand_embeddings(found) if reads_embedding else None)
             logits = fuse(logits, shape, landmarks.fusion_weight)
         predictions = answers_where_found(found, logits, info.classes.index(NO_HAND) if NO_HAND in info.classes else -1)
     result = score(to_model[labels], predictions, info.classes)

@@ -17,6 +17,7 @@ from asl.data.cache import default_cache_dir, set_key
 from asl.data.folders import DataError, ImageSet, find_images
 from asl.data.split import training_parts
 from asl.runtime.files import atomic_path
+from asl.runtime.hand_features import as_right_hand
 from asl.runtime.hand_roi import hand_crop
 from asl.runtime.image import ImageError, read_image
 from asl.runtime.progress import Progress
@@ -42,6 +43,10 @@ class SetHands:
 
     def __len__(self) -> int:
         return len(self.kept)
+
+    def right_hand_embeddings(self, rows: np.ndarray) -> np.ndarray:
+        """The embeddings of `rows` as the landmark classifier reads them (a left hand's from its crop mirrored)."""
+        return as_right_hand(self.embeddings[rows], self.left[rows])
 
 
 def _read_one(tracker: HandTracker, path: Path, size: int, margin: float):

@@ -16,6 +16,7 @@ COMMANDS = {
     "hand-crops": ("asl.train.cli:hand_crops", "Write the tracked hand crops of a labelled set as a class-folder set (for `asl train`)."),
     "train-landmarks": ("asl.train.cli:train_landmarks", "Train the landmark classifier (the hand's shape) on class-folder datasets."),
     "eval": ("asl.data.cli:evaluate", "Score a model (ONNX or checkpoint) on a labelled image folder."),
+    "calibrate": ("asl.data.cli:calibrate", "A signer profile from your own signs: letters you sign your way, read your way."),
     "export": ("asl.export.cli:export", "Export a checkpoint to checked ONNX (fp32, fp16, int8)."),
     "export-landmarks": ("asl.export.cli:export_landmarks", "Export a landmark classifier checkpoint to checked ONNX."),
     "export-hands": ("asl.export.cli:export_hands", "Convert MediaPipe's hand models (palm detector, landmarks) to ONNX."),
@@ -25,6 +26,7 @@ COMMANDS = {
     "bench-hands": ("asl.benchmarks.cli:bench_hands", "Hand tracker speed, frame → letter with tracking, beside MediaPipe's pipeline."),
     "bench-words": ("asl.benchmarks.cli:bench_words", "Fingerspelled words built from image sets: words typed exactly, letters dropped/inserted."),
     "bench-val": ("asl.benchmarks.cli:bench_val", "Validation report: fused and each classifier alone, per set, with confusion matrices."),
+    "bench-profile": ("asl.benchmarks.cli:bench_profile", "What a signer profile gains on signers the models never saw (leave-one-set-out rows)."),
     "serve": ("asl.runtime.web.cli:serve", "Browser demo: a local web page that reads signs from the webcam."),
 }
 

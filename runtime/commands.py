@@ -23,12 +23,14 @@ threads_option = click.option("--threads", type=click.IntRange(1, MAX_THREADS), 
 
 
 def model_options(command):
-    """--model, --provider, --strict, --threads: how every runtime verb loads its model."""
+    """--model, --provider, --strict, --threads, --profile: how every runtime verb loads its model."""
     for option in reversed([
         click.option("--model", type=click.Path(path_type=Path), default=None, help="ONNX model (default: the bundled int8 model)."),
         provider_option,
         click.option("--strict", is_flag=True, help="Fail instead of falling back when the provider asked for cannot run."),
         threads_option,
+        click.option("--profile", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                     help="A signer profile (asl calibrate): your own signs, read beside the model's."),
     ]):
         command = option(command)
     return command
@@ -57,14 +59,17 @@ def speller_options(command):
     return command
 
 
-def load_recognizer(model, provider, strict, threads, roi=None, hand="track"):
+def load_recognizer(model, provider, strict, threads, roi=None, hand="track", profile=None):
     """The Recognizer a verb's options ask for, announcing on stderr what actually runs."""
     from asl.runtime.image import parse_roi
     from asl.runtime.recognizer import Recognizer
 
-    recognizer = Recognizer(model, provider=provider, threads=threads, strict=strict, roi=parse_roi(roi), hand=hand)
+    recognizer = Recognizer(model, provider=provider, threads=threads, strict=strict, roi=parse_roi(roi), hand=hand,
+                            profile=profile)
     where = (f"hands tracked ({'/'.join(recognizer.tracker.variants)} models)" if recognizer.tracker
              else "fixed box")
+    if profile is not None:
+        where += f"; signer profile {profile} ({len(recognizer.landmarks.profile.letters)} signs)"
     click.echo(f"model: {recognizer.source} ({recognizer.info.precision}) on {recognizer.provider}; {where}", err=True)
     return recognizer
 
@@ -75,14 +80,14 @@ def load_recognizer(model, provider, strict, threads, roi=None, hand="track"):
 @roi_option
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines on stdout: source, label, probability, top_k.")
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=16, show_default=True, help="Images per inference call.")
-def predict(source, model, provider, strict, threads, hand, roi, as_json, batch_size):
+def predict(source, model, provider, strict, threads, profile, hand, roi, as_json, batch_size):
     """Name the sign in SOURCE: an image, folder, glob, video file, camera index or GStreamer pipeline.
 
     One line per image or frame. Unreadable images are reported on stderr and skipped.
     """
     from asl.runtime.sources import open_source
 
-    recognizer = load_recognizer(model, provider, strict, threads, roi, hand)
+    recognizer = load_recognizer(model, provider, strict, threads, roi, hand, profile)
     done = skipped = 0
 
     stream = recognizer.stream()  # a video's frames follow the hand; still images each search for it
@@ -125,7 +130,7 @@ def predict(source, model, provider, strict, threads, hand, roi, as_json, batch_
 @click.option("--headless", is_flag=True, help="No window (for servers and tests).")
 @click.option("--save", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the annotated video here (.mp4 or .avi).")
 @speller_options
-def live(source, model, provider, strict, threads, hand, roi, headless, save, hold, window, min_prob):
+def live(source, model, provider, strict, threads, profile, hand, roi, headless, save, hold, window, min_prob):
     """Live recognition and fingerspelling from SOURCE (camera index, video, GStreamer pipeline, picamera2).
 
     Shows the frame, the region of interest, the sign, its probability, FPS and the typed text;
@@ -137,7 +142,7 @@ def live(source, model, provider, strict, threads, hand, roi, headless, save, ho
 
     if not headless:
         check_display()
-    recognizer = load_recognizer(model, provider, strict, threads, roi, hand)
+    recognizer = load_recognizer(model, provider, strict, threads, roi, hand, profile)
     speller = Speller(SpellerConfig(window=window, hold=hold, min_probability=min_prob))
     with open_source(source) as frames:
         text = run_live(frames, recognizer, speller, show=not headless, save=save,

@@ -15,6 +15,7 @@ import numpy as np
 from asl.runtime.errors import AslError
 from asl.runtime.hand_features import FEATURES, landmark_features
 from asl.runtime.providers import ProviderError, create_session
+from asl.runtime.signer_profile import ProfileError, SignerProfile, fingerprint
 
 log = logging.getLogger("asl")
 
@@ -26,7 +27,7 @@ METADATA_KEY = "asl.landmark_model"
 # the weaker reader.
 FUSION_WEIGHT = 1.5
 FILE_NAME = "asl.landmarks.onnx"
-INPUT_NAME, EMBEDDING_NAME, OUTPUT_NAME = "features", "embedding", "logits"
+INPUT_NAME, EMBEDDING_NAME, OUTPUT_NAME, HIDDEN_NAME = "features", "embedding", "logits", "hidden"
 
 
 class LandmarkModelError(AslError, RuntimeError):
@@ -84,6 +85,24 @@ class LandmarkClassifier:
         self.classes: list[str] = list(self.info["classes"])
         self.fusion_weight = float(self.info.get("fusion_weight", FUSION_WEIGHT))
         self.crop_margin = float(self.info.get("crop_margin", 1.25))
+        outputs = {o.name: o.shape[-1] for o in self.session.get_outputs()}
+        self.hidden_size = int(outputs.get(HIDDEN_NAME, 0))   # 0: exported before signer profiles
+        self.profile: SignerProfile | None = None
+
+    def use_profile(self, profile: SignerProfile | None) -> None:
+        """Read every hand with this user's profile (None: without one); refused, in one line, when the
+        profile was made with another classifier or this file cannot take one."""
+        if profile is not None:
+            self.require_profiles()
+            if profile.classifier != fingerprint(self.path) or profile.classes != self.classes:
+                raise ProfileError(f"the signer profile was made with another landmark classifier than {self.path}: "
+                                   "make it again with `asl calibrate` and this model")
+        self.profile = profile
+
+    def require_profiles(self) -> None:
+        """One clear line when this file cannot read a profile (exported before them)."""
+        if not self.hidden_size:
+            raise ProfileError(f"{self.path} was exported before signer profiles: export it again (asl export-landmarks)")
 
     def reads_embedding_of(self, tracker) -> bool:
         """Whether this classifier reads the embedding and the tracker's landmark model gives the one it was
@@ -103,11 +122,23 @@ class LandmarkClassifier:
                           embeddings: np.ndarray | None = None) -> np.ndarray:
         """N×classes log-probabilities for N hands (landmarks as the tracker gives them; `embeddings` N×D as a
         right hand gives them, or None where the tracker gives none: the joints alone)."""
+        if self.profile is None:
+            return log_softmax(self.session.run([OUTPUT_NAME], self._feeds(landmarks, world, left, embeddings))[0].astype(np.float32))
+        logits, hidden = self.session.run([OUTPUT_NAME, HIDDEN_NAME], self._feeds(landmarks, world, left, embeddings))
+        return self.profile.adjust(log_softmax(logits), hidden)
+
+    def hidden(self, landmarks: np.ndarray, world: np.ndarray, left: np.ndarray,
+               embeddings: np.ndarray | None = None) -> np.ndarray:
+        """N×H: the last hidden layer for N hands (what `asl calibrate` averages into a profile)."""
+        self.require_profiles()
+        return self.session.run([HIDDEN_NAME], self._feeds(landmarks, world, left, embeddings))[0]
+
+    def _feeds(self, landmarks, world, left, embeddings) -> dict[str, np.ndarray]:
         feeds = {INPUT_NAME: landmark_features(landmarks, world, left)}
         if self.embedding_size:
             feeds[EMBEDDING_NAME] = (np.zeros((len(feeds[INPUT_NAME]), self.embedding_size), np.float32) if embeddings is None
                                      else np.asarray(embeddings, np.float32).reshape(len(feeds[INPUT_NAME]), -1))
-        return log_softmax(self.session.run([OUTPUT_NAME], feeds)[0].astype(np.float32))
+        return feeds
 
 
 def fuse(crop_logits: np.ndarray, landmark_log_probabilities: np.ndarray, weight: float) -> np.ndarray:

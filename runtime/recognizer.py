@@ -16,6 +16,7 @@ from asl.runtime.image import Roi, read_image, roi_box, to_model_input
 from asl.runtime.landmark_classifier import fuse, load_partner
 from asl.runtime.metadata import ModelInfo, check_model
 from asl.runtime.providers import ProviderError, create_session
+from asl.runtime.signer_profile import SignerProfile
 from asl.runtime.tracker import Hand, HandTrack, HandTracker
 
 HAND_MODES = ("track", "box")
@@ -60,7 +61,7 @@ class Recognizer:
     def __init__(self, model: str | os.PathLike | bytes | None = None, provider: str = "auto",
                  threads: int | None = None, strict: bool = False, roi: Roi | None = None, top_k: int = 3,
                  hand: str = "track", tracker: HandTracker | None = None, crop_margin: float = CROP_MARGIN,
-                 landmarks: str | os.PathLike | None = "auto"):
+                 landmarks: str | os.PathLike | None = "auto", profile: str | os.PathLike | None = None):
         if model is None:
             model = default_model_path()
         if not isinstance(model, bytes):
@@ -91,6 +92,10 @@ class Recognizer:
         self.landmarks = (load_partner(landmarks, None if isinstance(model, bytes) else model, self.classes,
                                        provider, threads, strict) if self.tracker is not None else None)
         self._reads_embedding = self.landmarks is not None and self.landmarks.reads_embedding_of(self.tracker)
+        if profile is not None:   # a user's own signs (asl calibrate): read by the landmark classifier
+            if self.landmarks is None:
+                raise ModelError("a signer profile needs the tracked hand and its landmark classifier (not --hand box or --landmarks none)")
+            self.landmarks.use_profile(SignerProfile.load(profile))
         self._input = self.session.get_inputs()[0].name
         batch = self.session.get_inputs()[0].shape[0]
         self._static_batch = batch if isinstance(batch, int) else None  # e.g. a batch-1 export for TensorRT

@@ -91,10 +91,14 @@ class LandmarkNet(nn.Module):
     def embedding_size(self) -> int:
         return self.config["embedding"]
 
-    def forward(self, features: torch.Tensor, embedding: torch.Tensor | None = None) -> torch.Tensor:
+    def hidden(self, features: torch.Tensor, embedding: torch.Tensor | None = None) -> torch.Tensor:
+        """The last hidden layer: the space in which a signer profile averages a user's own signs."""
         if self.embedding_size:
             features = torch.cat([features, self.embedding_dropout(embedding)], dim=1)
-        return self.net(features)
+        return self.net[:-1](features)
+
+    def forward(self, features: torch.Tensor, embedding: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net[-1](self.hidden(features, embedding))
 
 
 def _turns_3d(n: int, degrees: float, rng: np.random.Generator) -> np.ndarray:

@@ -28,7 +28,7 @@ def _origins(ctx, param, values):
               help="Also serve pages of this origin, e.g. https://asl.example.org (repeatable; '*' allows any). "
                    "By default only localhost, 127.0.0.1, [::1] and --host are served (DNS rebinding).")
 @speller_options
-def serve(model, provider, strict, threads, hand, roi, host, port, allow_origins, hold, window, min_prob):
+def serve(model, provider, strict, threads, profile, hand, roi, host, port, allow_origins, hold, window, min_prob):
     """Serve a web page that reads signs from the webcam and fingerspells them.
 
     The page sends camera frames to this server, which names the sign in the region of interest
@@ -41,7 +41,7 @@ def serve(model, provider, strict, threads, hand, roi, host, port, allow_origins
     except ModuleNotFoundError as err:
         raise click.ClickException(f"`asl serve` needs {err.name}: pip install 'asl-edge[serve]'") from None
 
-    recognizer = load_recognizer(model, provider, strict, threads, roi, hand)
+    recognizer = load_recognizer(model, provider, strict, threads, roi, hand, profile)
     app = create_app(recognizer, SpellerConfig(window=window, hold=hold, min_probability=min_prob), bind=host,
                      allow_origins=allow_origins)
     click.echo(f"open http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}/ (Ctrl+C to stop)", err=True)

@@ -1,0 +1,76 @@
+"""`asl bench-profile`: what a signer profile gains for a signer the models never saw.
+
+Each row is a model folder trained without one set (a leave-one-set-out row: `asl.int8.onnx` and its
+`asl.landmarks.onnx`) and that set. The profile is made of the first K pictures with a hand of each of
+the set's letters (its training part, in frame order, as `asl calibrate --per-letter K` takes them);
+it is scored on the set's validation part (the last 20% of each letter's frames), which it never saw,
+without and with the profile: landmarks alone and fused, as the runtime reads them.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from asl.data import CLASSES
+from asl.data.hand_cache import CROP_SIZE, load_hand_set
+from asl.data.profiles import first_per_letter, profile_of
+from asl.runtime.landmark_classifier import fuse, partner_path
+from asl.runtime.progress import Progress
+from asl.runtime.recognizer import CROP_MARGIN, NO_HAND, Recognizer
+from asl.runtime.scoring import answers_where_found
+from asl.runtime.tracker import HandTracker
+
+
+def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], tracker: HandTracker,
+               threads: int | None = None, progress: Progress | None = None) -> dict:
+    """One row: top-1 on the set's validation part, landmarks alone and fused, without a profile and with one
+    of each size in `per_letter`."""
+    recognizer = Recognizer(model, provider="cpu", threads=threads, tracker=tracker, landmarks=partner_path(model))
+    classifier = recognizer.landmarks
+    reads_embedding = classifier.reads_embedding_of(tracker)
+    hand_set = load_hand_set(data, tracker, CROP_SIZE, CROP_MARGIN, progress=progress)
+    hands, labels = hand_set.hands, hand_set.labels
+    val = hand_set.val
+    with_hand = val[hands.found[val]]
+    crop = recognizer.logits(hands.crops[with_hand])
+    nothing = CLASSES.index(NO_HAND)
+
+    def scores() -> dict:
+        shape = classifier.log_probabilities(hands.landmarks[with_hand], hands.world[with_hand], hands.left[with_hand],
+                                             hands.right_hand_embeddings(with_hand) if reads_embedding else None)
+        return {name: round(float((answers_where_found(hands.found[val], s, nothing) == labels[val]).mean()), 4)
+                for name, s in (("landmarks", shape), ("fused", fuse(crop, shape, classifier.fusion_weight)))}
+
+    report = {"set": hand_set.name, "model": str(model), "val": int(len(val)), "none": scores()}
+    train = hand_set.train[hands.found[hand_set.train]]
+    for k in per_letter:
+        classifier.use_profile(profile_of(classifier, hands, first_per_letter(labels, train, k), labels, reads_embedding))
+        report[f"first {k}"] = scores()
+    classifier.use_profile(None)
+    return report
+
+
+def profile_report(rows: list[tuple[Path, Path]], per_letter: list[int], threads: int | None = None,
+                   progress: Progress | None = None) -> dict:
+    tracker = HandTracker(provider="cpu", threads=1)
+    reports = [row_report(model, data, per_letter, tracker, threads, progress) for model, data in rows]
+    columns = ["none"] + [f"first {k}" for k in per_letter]
+    mean = {c: {kind: round(float(np.mean([r[c][kind] for r in reports])), 4) for kind in ("landmarks", "fused")}
+            for c in columns}
+    return {"rows": reports, "mean": mean, "columns": columns}
+
+
+def markdown(report: dict) -> str:
+    columns = report["columns"]
+    head = " | ".join(f"{'no profile' if c == 'none' else c + ' a letter'}" for c in columns)
+    lines = ["# A signer profile on signers the models never saw", "",
+             "Top-1 on each held-out set's validation part (the last 20% of each letter's frames), fused int8 "
+             "(landmarks alone in brackets); the profile is made of the first pictures of each letter "
+             "(`asl bench-profile`, benchmarks/profiles.py).", "",
+             f"| held-out set | pictures | {head} |", "| --- | ---: |" + " ---: |" * len(columns)]
+    for r in report["rows"] + [{"set": "**mean**", "val": "", **report["mean"]}]:
+        cells = " | ".join(f"{100 * r[c]['fused']:.1f}% ({100 * r[c]['landmarks']:.1f}%)" for c in columns)
+        lines.append(f"| {r['set']} | {r['val']} | {cells} |")
+    return "\n".join(lines) + "\n"

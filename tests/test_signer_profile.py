@@ -1,0 +1,165 @@
+"""Signer profiles (asl calibrate): a user's own signs steer the landmark classifier, and only the one that made them."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from asl.runtime.cli import main
+from asl.runtime.signer_profile import ProfileError, SignerProfile
+
+CLASSES = ["A", "B", "C", "D"]
+
+
+def profile_of(prototypes: dict[int, np.ndarray], classifier: str = "abc") -> SignerProfile:
+    hidden = np.stack(list(prototypes.values()))
+    return SignerProfile.from_hidden(hidden, np.array(list(prototypes)), CLASSES, classifier)
+
+
+def test_a_hand_like_the_users_own_sign_is_read_as_that_sign():
+    """The classifier says B; the user showed that this hand is their C: the profile turns the answer to C."""
+    rng = np.random.default_rng(0)
+    shown = {c: rng.normal(size=8).astype(np.float32) for c in range(4)}
+    profile = profile_of(shown)
+    log_p = np.log(np.array([[0.05, 0.8, 0.1, 0.05]], np.float32))
+    hand = shown[2] * 3 + rng.normal(0, 0.05, 8)     # scale does not matter: directions are compared
+    assert profile.adjust(log_p, hand[None]).argmax() == 2
+    assert log_p.argmax() == 1
+
+
+def test_a_hand_like_none_of_the_signs_shown_keeps_the_classifiers_answer():
+    """A profile of one letter: a hand like it is read as it; a hand unlike it (a letter the user did not show)
+    keeps the classifier's answer, and the letters not shown keep their order."""
+    a, other = np.eye(8, dtype=np.float32)[0], np.eye(8, dtype=np.float32)[1]
+    log_p = np.log(np.array([[0.1, 0.15, 0.05, 0.7]], np.float32))
+    profile = profile_of({0: a})
+    assert profile.letters == ["A"]
+    assert profile.adjust(log_p, a[None]).argmax() == 0
+    kept = profile.adjust(log_p, other[None])
+    assert kept.argmax() == 3 and np.allclose(np.diff(kept[0, 1:]), np.diff(log_p[0, 1:]))
+
+
+def test_a_profile_round_trips_and_bad_files_fail_in_one_line(tmp_path):
+    rng = np.random.default_rng(2)
+    profile = profile_of({0: rng.normal(size=8), 2: rng.normal(size=8)})
+    path = profile.save(tmp_path / "me.npz")
+    again = SignerProfile.load(path)
+    assert again.classes == CLASSES and again.letters == ["A", "C"] and again.classifier == "abc"
+    assert np.allclose(again.prototypes, profile.prototypes)
+    assert [p.name for p in tmp_path.iterdir()] == ["me.npz"]   # nothing half-written beside it
+
+    (tmp_path / "broken.npz").write_bytes(b"not a profile")
+    np.savez(tmp_path / "other.npz", weights=np.zeros(3))
+    for name, message in (("missing.npz", "signer profile not found"), ("broken.npz", "cannot read signer profile"),
+                          ("other.npz", "cannot read signer profile")):
+        with pytest.raises(ProfileError, match=message) as err:
+            SignerProfile.load(tmp_path / name)
+        assert "\n" not in str(err.value)
+
+
+def _classifier(tmp_path: Path, seed: int = 0, name: str = "asl.landmarks.onnx"):
+    import torch
+
+    from asl.export.landmarks import export_landmarks
+    from asl.runtime.landmark_classifier import LandmarkClassifier
+    from asl.train.checkpoint import atomic_save
+    from asl.train.landmarks import FORMAT, LandmarkNet
+
+    torch.manual_seed(seed)
+    net = LandmarkNet(hidden=32, embedding=16).eval()
+    atomic_save({"format": FORMAT, "arch_config": net.config, "state_dict": net.state_dict(),
+                 "info": {"classes": [f"c{i}" for i in range(29)], "tracker": "full/full"}, "config": {}},
+                tmp_path / f"{seed}.pt")
+    export_landmarks(tmp_path / f"{seed}.pt", tmp_path / name)
+    return net, LandmarkClassifier(tmp_path / name)
+
+
+def test_the_exported_hidden_layer_matches_pytorch_and_a_profile_steers_the_classifier(tmp_path):
+    import torch
+
+    from asl.runtime.hand_features import landmark_features
+    from asl.runtime.signer_profile import fingerprint
+
+    net, classifier = _classifier(tmp_path)
+    rng = np.random.default_rng(3)
+    n = 200
+    landmarks, world = rng.uniform(100, 200, (n, 21, 3)).astype(np.float32), rng.normal(0, 0.05, (n, 21, 3)).astype(np.float32)
+    left, embedding = np.zeros(n, np.float32), 3 * rng.random((n, 16), dtype=np.float32)
+    hidden = classifier.hidden(landmarks, world, left, embedding)
+    with torch.no_grad():
+        reference = net.hidden(torch.from_numpy(landmark_features(landmarks, world, left)), torch.from_numpy(embedding)).numpy()
+    assert hidden.shape == (n, 32) and np.allclose(hidden, reference, atol=1e-4)
+
+    # Two hands the classifier reads as letters a and b; this user signs a the way it reads as b, and b as a.
+    before = classifier.log_probabilities(landmarks, world, left, embedding).argmax(1)
+    pair = np.array([0, int(np.flatnonzero(before != before[0])[0])])
+    swapped = before[pair[::-1]]
+    others = np.setdiff1d(np.arange(29), swapped)   # the user's other letters: unlike either hand
+    shown = np.concatenate([hidden[pair], rng.normal(size=(len(others), 32)).astype(np.float32)])
+    classifier.use_profile(SignerProfile.from_hidden(shown, np.concatenate([swapped, others]), classifier.classes,
+                                                     fingerprint(classifier.path)))
+    after = classifier.log_probabilities(landmarks[pair], world[pair], left[pair], embedding[pair]).argmax(1)
+    assert after.tolist() == swapped.tolist()
+    classifier.use_profile(None)
+    assert classifier.log_probabilities(landmarks[pair], world[pair], left[pair], embedding[pair]).argmax(1).tolist() == before[pair].tolist()
+
+
+def test_a_profile_of_another_classifier_or_for_an_old_file_is_refused_in_one_line(tmp_path):
+    import onnx
+
+    from asl.runtime.landmark_classifier import HIDDEN_NAME, LandmarkClassifier
+    from asl.runtime.signer_profile import fingerprint
+
+    _, first = _classifier(tmp_path, 0, "first.onnx")
+    _, second = _classifier(tmp_path, 1, "second.onnx")
+    profile = SignerProfile(first.classes, np.ones((29, 32), np.float32), np.ones(29, np.int64), fingerprint(first.path))
+    first.use_profile(profile)
+    with pytest.raises(ProfileError, match="made with another landmark classifier") as err:
+        second.use_profile(profile)
+    assert "\n" not in str(err.value)
+
+    old = onnx.load(tmp_path / "first.onnx")   # a file exported before profiles: logits only
+    kept = [o for o in old.graph.output if o.name != HIDDEN_NAME]
+    del old.graph.output[:]
+    old.graph.output.extend(kept)
+    onnx.save(old, tmp_path / "old.onnx")
+    with pytest.raises(ProfileError, match="exported before signer profiles"):
+        LandmarkClassifier(tmp_path / "old.onnx").use_profile(profile)
+
+
+def test_a_profile_with_the_fixed_box_is_refused_in_one_line(tmp_path, tiny_onnx):
+    path = profile_of({0: np.ones(8), 1: -np.ones(8)}).save(tmp_path / "me.npz")
+    result = CliRunner().invoke(main, ["predict", str(tmp_path), "--model", str(tiny_onnx), "--hand", "box",
+                                       "--profile", str(path)])
+    assert result.exit_code != 0 and "signer profile needs the tracked hand" in result.output
+    assert result.output.strip().count("\n") == 0
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_calibrate_on_real_signs_writes_a_profile_that_eval_reads(asl_data, tmp_path):
+    """`asl calibrate --per-letter 1` on a signer's pictures, then `asl eval --profile` on later pictures of the same
+    letters: the bundled models with the profile read them at least as well as without."""
+    from asl.runtime.sources import image_files
+
+    first, later = tmp_path / "first", tmp_path / "later"
+    for folder in sorted((asl_data / "classroom_person").iterdir()):
+        if folder.is_dir() and folder.name in ("O", "E", "A", "S", "L"):
+            pictures = image_files(folder)
+            for root, chosen in ((first, pictures[:3]), (later, pictures[-8:])):
+                (root / folder.name).mkdir(parents=True)
+                for path in chosen:
+                    (root / folder.name / path.name).symlink_to(path)
+    runner = CliRunner()
+    out = tmp_path / "me.npz"
+    result = runner.invoke(main, ["calibrate", str(first), "--per-letter", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "5 signs (A 1, E 1, L 1, O 1, S 1)" in result.output
+    assert SignerProfile.load(out).letters == ["A", "E", "L", "O", "S"]
+    scores = {}
+    for args in ([], ["--profile", str(out)]):
+        result = runner.invoke(main, ["eval", str(later), "--json", *args])
+        assert result.exit_code == 0, result.output
+        scores[bool(args)] = json.loads(result.stdout.strip().splitlines()[-1])["top1"]
+    assert scores[True] >= scores[False]
