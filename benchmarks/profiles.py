@@ -3,8 +3,8 @@
 Each row is a model folder trained without one set (a leave-one-set-out row: `asl.int8.onnx` and its
 `asl.landmarks.onnx`) and that set. The profile is made of the first K pictures with a hand of each of
 the set's letters (its training part, in frame order, as `asl calibrate --per-letter K` takes them);
-it is scored on the set's validation part (the last 20% of each letter's frames), which it never saw,
-without and with the profile: landmarks alone and fused, as the runtime reads them.
+it is scored on the set's validation part (the last 20% of each letter's frames, every letter the set has),
+which it never saw, without and with the profile: landmarks alone and fused, as the runtime reads them.
 """
 from __future__ import annotations
 
@@ -14,13 +14,17 @@ from pathlib import Path
 import numpy as np
 
 from asl.data import CLASSES
-from asl.data.hand_cache import CROP_SIZE, load_hand_set
+from asl.data.folders import find_images
+from asl.data.hand_cache import CROP_SIZE, track_set
 from asl.data.profiles import first_per_letter, profile_of
+from asl.data.split import frame_block_split
 from asl.runtime.landmark_classifier import fuse, partner_path
 from asl.runtime.progress import Progress
 from asl.runtime.recognizer import CROP_MARGIN, NO_HAND, Recognizer
 from asl.runtime.scoring import answers_where_found
 from asl.runtime.tracker import HandTracker
+
+VAL_FRACTION = 0.2   # as training's frame-block split
 
 
 def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], tracker: HandTracker,
@@ -30,9 +34,13 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
     recognizer = Recognizer(model, provider="cpu", threads=threads, tracker=tracker, landmarks=partner_path(model))
     classifier = recognizer.landmarks
     reads_embedding = classifier.reads_embedding_of(tracker)
-    hand_set = load_hand_set(data, tracker, CROP_SIZE, CROP_MARGIN, progress=progress)
-    hands, labels = hand_set.hands, hand_set.labels
-    val = hand_set.val
+    image_set = find_images(data)
+    hands = track_set(image_set, tracker, CROP_SIZE, CROP_MARGIN, progress=progress)
+    kept = [image_set.samples[i] for i in hands.kept]
+    labels = np.array([s.label for s in kept], np.int64)
+    # Every letter the set has, grey_wall's other-alphabet ones too (training leaves them out): a signer's own letters
+    # are what a profile is for.
+    train, val = (np.array(part, np.int64) for part in frame_block_split(kept, VAL_FRACTION))
     with_hand = val[hands.found[val]]
     crop = recognizer.logits(hands.crops[with_hand])
     nothing = CLASSES.index(NO_HAND)
@@ -43,8 +51,8 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
         return {name: round(float((answers_where_found(hands.found[val], s, nothing) == labels[val]).mean()), 4)
                 for name, s in (("landmarks", shape), ("fused", fuse(crop, shape, classifier.fusion_weight)))}
 
-    report = {"set": hand_set.name, "model": str(model), "val": int(len(val)), "none": scores()}
-    train = hand_set.train[hands.found[hand_set.train]]
+    report = {"set": image_set.name, "model": str(model), "val": int(len(val)), "none": scores()}
+    train = train[hands.found[train]]
     for k in per_letter:
         classifier.use_profile(profile_of(classifier, hands, first_per_letter(labels, train, k), labels, reads_embedding))
         report[f"first {k}"] = scores()
