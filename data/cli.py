@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from asl.data import CLASSES
 from asl.runtime.commands import provider_option, threads_option
 
 
@@ -70,35 +71,82 @@ def evaluate(data_dir, model, provider, threads, hand, landmarks, profile, as_js
 
 
 @click.command("calibrate")
-@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.argument("data_dir", type=click.Path(path_type=Path), required=False)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The profile file to write (.npz), for --profile of predict, live, serve and eval.")
+@click.option("--camera", default=None, metavar="SOURCE",
+              help="Sign the letters now instead, one after another as asked: camera index, video, GStreamer pipeline or picamera2.")
+@click.option("--letter", "letters", multiple=True, type=click.Choice(CLASSES, case_sensitive=False), metavar="LETTER",
+              help="With --camera: a letter to sign (repeatable; default: every sign but `nothing`).")
+@click.option("--per-letter", type=click.IntRange(1, None), default=None,
+              help="Pictures of each letter: the first N with a hand in each class folder (default: all), "
+                   "or N taken from the camera (default: 3).")
+@click.option("--settle", type=click.FloatRange(0, 30), default=2.0, show_default=True, metavar="SECONDS",
+              help="With --camera: time to form each sign before its pictures are taken.")
+@click.option("--keep", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="With --camera: keep the pictures taken in this folder (class folders; default: discarded).")
+@click.option("--headless", is_flag=True, help="With --camera: no window; the letters are asked for on stderr.")
 @click.option("--model", type=click.Path(path_type=Path), default=None,
               help="The crop model whose landmark classifier (asl.landmarks.onnx beside it) reads the profile "
                    "(default: the bundled one).")
-@click.option("--per-letter", type=click.IntRange(1, None), default=None,
-              help="Use only the first N pictures with a hand of each letter, in frame order (default: all).")
 @provider_option
 @threads_option
-def calibrate(data_dir, out, model, per_letter, provider, threads):
-    """A signer profile from DATA_DIR: your own signs, a few pictures a letter in class folders (A/, B/, …).
+def calibrate(data_dir, out, camera, letters, per_letter, settle, keep, headless, model, provider, threads):
+    """A signer profile of your own signs: from DATA_DIR, a few pictures a letter in class folders (A/, B/, …), or
+    signed now in front of --camera. Letters you sign your own way are then read as you sign them (--profile)."""
+    import contextlib
+    import tempfile
 
-    Letters you sign your own way are then read as you sign them; letters you leave out are read as before.
-    """
     from asl.data.profiles import build_profile
     from asl.models import MODELS_DIR
     from asl.runtime.cli import progress_bars
-    from asl.runtime.files import check_writable
+    from asl.runtime.files import check_output_dir, check_writable
     from asl.runtime.landmark_classifier import LandmarkClassifier, LandmarkModelError, partner_path
     from asl.runtime.tracker import HandTracker
 
+    if (data_dir is None) == (camera is None):
+        raise click.UsageError("give a folder of your signs, or --camera SOURCE to sign them now (one of the two)")
     check_writable(out)
     path = partner_path(model if model is not None else MODELS_DIR / "asl.onnx")
     if not path.is_file():
         raise LandmarkModelError(f"no landmark classifier beside {model}: {path} not found")
     classifier = LandmarkClassifier(path, provider, threads)
+    classifier.require_profiles()
     tracker = HandTracker(provider=provider, threads=1)
-    profile = build_profile(data_dir, classifier, tracker, per_letter, progress=progress_bars())
+    with contextlib.ExitStack() as stack:
+        if camera is not None:
+            data_dir = check_output_dir(keep) if keep else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            _sign_now(camera, tracker, [c for c in CLASSES if c.lower() in {x.lower() for x in letters}]
+                      or [c for c in classifier.classes if c != "nothing"], per_letter or 3, settle, data_dir, headless)
+            per_letter = None
+        profile = build_profile(data_dir, classifier, tracker, per_letter, progress=progress_bars())
     profile.save(out)
     shown = ", ".join(f"{c} {n}" for c, n in zip(profile.classes, profile.counts) if n)
     click.echo(f"wrote {out}: {len(profile.letters)} signs ({shown}) for {path}")
+
+
+def _sign_now(camera, tracker, letters, per_letter, settle, folder, headless):
+    """Asks for each letter in turn and keeps the pictures taken (runtime.collect), in a window unless headless."""
+    from asl.runtime.collect import CollectConfig, collect_signs
+    from asl.runtime.live import check_display, window_shows
+    from asl.runtime.overlay import prompt
+    from asl.runtime.sources import open_source
+    from asl.runtime.tracker import HandTrack
+
+    if not headless:
+        check_display()
+    title = "asl calibrate (q: quit)"
+
+    def show(frame, hand, letter, kept, taking):
+        return window_shows(prompt(frame, hand, letter, kept, per_letter, taking), title)
+
+    try:
+        with open_source(camera) as frames:
+            collect_signs(frames, HandTrack(tracker).update, CollectConfig(tuple(letters), per_letter, settle), folder,
+                          on_prompt=lambda letter, i: click.echo(f"sign {letter} ({i + 1} of {len(letters)})", err=True),
+                          on_frame=None if headless else show)
+    finally:
+        if not headless:
+            import cv2
+
+            cv2.destroyAllWindows()

@@ -43,6 +43,12 @@ class _VideoFile:
             self.file.discard()
 
 
+def window_shows(image, title: str = WINDOW) -> bool:
+    """Shows `image` in the window; False once q or Esc is pressed."""
+    cv2.imshow(title, image)
+    return (cv2.waitKey(1) & 0xFF) not in (ord("q"), 27)
+
+
 def check_display() -> None:
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise DisplayError("no display to open a window on: use --headless (with --save out.mp4 to keep the video)")

@@ -49,3 +49,17 @@ def annotate(frame: np.ndarray, prediction: Prediction, fps: float,
     cv2.rectangle(out, (0, height - bar), (width, height), BLACK, -1)
     _text(out, (text[-40:] or " ") + "_", (int(10 * scale), height - int(12 * scale)), 1.0 * scale, WHITE)
     return out
+
+
+def prompt(frame: np.ndarray, hand: Hand | None, letter: str, kept: int, per_letter: int, taking: bool) -> np.ndarray:
+    """A copy of `frame` for `asl calibrate --camera`: the letter asked for, whether pictures are being taken
+    (and how many so far), and the hand as tracked."""
+    image = frame.copy()
+    scale = max(image.shape[:2]) / 640
+    if hand is not None:
+        draw_hand(image, hand, scale)
+    status = f"taking {kept + 1} of {per_letter}" if taking else "get ready"
+    _text(image, f"sign {letter}", (int(12 * scale), int(48 * scale)), 1.4 * scale, GREEN if taking else AMBER, 3)
+    _text(image, status + ("" if hand is not None or not taking else ": no hand seen"),
+          (int(12 * scale), int(84 * scale)), 0.7 * scale, WHITE)
+    return image

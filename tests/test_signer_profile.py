@@ -185,3 +185,91 @@ def test_a_profile_teaches_a_signers_own_letters_that_no_training_did(asl_data, 
     assert row["val"] == 7 * 3 and row["none"]["fused"] < 0.5
     assert row["first 1"]["fused"] >= row["none"]["fused"] + 0.3
     assert "| grey_wall | 21 |" in (tmp_path / "report" / "profiles.md").read_text()
+
+
+class _Frames:
+    """A video of `n` frames at 10 frames/s; a hand is seen where `seen(i)`."""
+
+    is_stream, realtime, fps = True, False, 10.0
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        from asl.runtime.sources import Frame
+
+        for i in range(self.n):
+            yield Frame(f"frame {i}", np.full((8, 8, 3), i, np.uint8))
+
+
+def test_signing_now_asks_for_each_letter_and_keeps_hands_after_the_settling_time(tmp_path):
+    from asl.runtime.collect import CollectConfig, collect_signs
+
+    prompts = []
+    seen = lambda image: None if int(image[0, 0, 0]) in (12, 13) else object()   # no hand in frames 12-13
+    counts = collect_signs(_Frames(100), seen, CollectConfig(("A", "L"), per_letter=2, settle=1.0, gap=0.3), tmp_path,
+                           on_prompt=lambda letter, i: prompts.append((letter, i)))
+    assert counts == {"A": 2, "L": 2} and prompts == [("A", 0), ("L", 1)]
+    kept = {p.relative_to(tmp_path).as_posix(): int(cv2_read(p)[0, 0, 0]) for p in sorted(tmp_path.rglob("*.jpg"))}
+    # A from 1.0 s (frame 10), then 0.3 s on or later with a hand; L asked for next, taken from 1.0 s after frame 15
+    assert kept == {"A/1.jpg": 10, "A/2.jpg": 14, "L/1.jpg": 25, "L/2.jpg": 28}
+
+
+def cv2_read(path):
+    import cv2
+
+    return cv2.imread(str(path))
+
+
+def test_a_source_that_ends_before_every_letter_is_one_line(tmp_path):
+    from asl.runtime.collect import CollectConfig, collect_signs
+    from asl.runtime.sources import SourceError
+
+    with pytest.raises(SourceError, match="stopped after 1 of 2 letters: no 2 pictures with a hand of L") as err:
+        collect_signs(_Frames(20), lambda image: object(), CollectConfig(("A", "L"), per_letter=2, settle=1.0), tmp_path)
+    assert "\n" not in str(err.value)
+
+
+def test_calibrate_from_a_video_without_hands_fails_in_one_line_and_writes_no_profile(tmp_path):
+    import cv2
+
+    video = tmp_path / "empty.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    for i in range(15):
+        writer.write(np.full((48, 64, 3), 40 + i, np.uint8))
+    writer.release()
+    out = tmp_path / "me.npz"
+    result = CliRunner().invoke(main, ["calibrate", "--camera", str(video), "--headless", "--letter", "a", "--letter", "B",
+                                       "--settle", "0.2", "--out", str(out)])
+    assert result.exit_code != 0 and "stopped after 0 of 2 letters" in result.output
+    assert not out.exists()
+    neither = CliRunner().invoke(main, ["calibrate", "--out", str(out)])
+    assert neither.exit_code != 0 and "give a folder of your signs, or --camera SOURCE" in neither.output
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_calibrate_from_a_video_of_a_person_signing_keeps_each_letters_own_pictures(asl_data, tmp_path):
+    """A video of a person at a desk: A for 1.5 s, then L. Asked for A then L, 1 s to settle each, two pictures of each
+    are kept (the right letter's frames), and the profile holds both."""
+    import cv2
+
+    from asl.runtime.sources import image_files
+
+    video = tmp_path / "signing.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    segments = {"A": 15, "L": 30}
+    for letter, n in segments.items():
+        pictures = image_files(asl_data / "office_person" / letter)
+        for i in range(n):
+            frame = cv2.imread(str(pictures[i % len(pictures)]))
+            writer.write(np.full((240, 320, 3), 255, np.uint8) if frame is None else cv2.resize(frame, (320, 240)))
+    writer.release()
+    keep, out = tmp_path / "kept", tmp_path / "me.npz"
+    result = CliRunner().invoke(main, ["calibrate", "--camera", str(video), "--headless", "--letter", "A", "--letter", "L",
+                                       "--per-letter", "2", "--settle", "1", "--keep", str(keep), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "sign A (1 of 2)" in result.output and "sign L (2 of 2)" in result.output
+    assert "2 signs (A 2, L 2)" in result.output
+    assert sorted(p.relative_to(keep).as_posix() for p in keep.rglob("*.jpg")) == ["A/1.jpg", "A/2.jpg", "L/1.jpg", "L/2.jpg"]
+    assert SignerProfile.load(out).letters == ["A", "L"]
