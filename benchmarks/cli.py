@@ -62,9 +62,12 @@ def bench(models, checkpoint, data, providers, batches, threads, no_seed, min_se
               help="No hand in view between the two letters of a doubled letter.")
 @click.option("--fps", type=click.FloatRange(1, 240), default=_WORDS.fps, show_default=True, help="Frames per second of the words' videos.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Which words and frames are drawn.")
+@click.option("--val-only", is_flag=True,
+              help="Words from every set's validation part, trained on or not (for a held-out signer whose profile is made "
+                   "of the first frames: asl calibrate --per-letter).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 def bench_words(data, model, provider, strict, threads, profile, hand, roi, hold, window, min_prob, words, words_per_set,
-                letter_seconds, release_seconds, fps, seed, out):
+                letter_seconds, release_seconds, fps, seed, val_only, out):
     """Fingerspelled words built from image sets, spelled by the live path: words typed exactly, letters dropped
     and inserted, and delay, for the speller and the hold-8-frames rule it replaced, beside per-frame top-1."""
     from asl.benchmarks.words import run_words, write_report
@@ -76,7 +79,7 @@ def bench_words(data, model, provider, strict, threads, profile, hand, roi, hold
     recognizer = load_recognizer(model, provider, strict, threads, roi, hand, profile)
     config = WordsConfig(list(data), words=[w.upper() for w in words] or list(_WORDS.words),
                          words_per_set=words_per_set, letter_seconds=letter_seconds,
-                         release_seconds=release_seconds, fps=fps, seed=seed,
+                         release_seconds=release_seconds, fps=fps, seed=seed, val_only=val_only,
                          speller=SpellerConfig(window=window, hold=hold, min_probability=min_prob))
     report = run_words(config, recognizer, progress=lambda line: click.echo(line, err=True))
     for path in write_report(report, out):

@@ -61,6 +61,7 @@ class WordsConfig:
     baseline_break_frames: int = 4
     val_fraction: float = 0.2
     pool_per_letter: int = 16        # images a letter's frames cycle through (each predicted once)
+    val_only: bool = False           # every set's validation part, trained on or not (its first frames make a profile)
 
 
 class HoldFrames:
@@ -197,7 +198,7 @@ def score(words: list[tuple[str, list[float], list[tuple[str, float]]]]) -> dict
 
 def _pools(image_set: ImageSet, trained_on: bool, cfg: WordsConfig, rng: random.Random) -> dict[str, list[int]]:
     """Per letter, the sample indices a word's frames are drawn from: a run of `pool_per_letter` in frame order."""
-    indices = (frame_block_split(image_set.samples, cfg.val_fraction, image_set.name)[1] if trained_on
+    indices = (frame_block_split(image_set.samples, cfg.val_fraction, image_set.name)[1] if trained_on or cfg.val_only
                else range(len(image_set.samples)))
     by_letter: dict[str, list[int]] = {}
     for i in indices:
@@ -279,7 +280,8 @@ def run_words(cfg: WordsConfig, recognizer, progress=None, cache_dir: Path | Non
             by_rule["speller"].append((word, starts, spell_with_speller(replay, cfg.fps, cfg.speller)))
             by_rule[baseline].append((word, starts, spell_with_hold_frames(replay, cfg.fps, cfg)))
         top1 = correct / max(total, 1)
-        row = {"set": image_set.name, "trained_on": trained_on, "frames_from": "validation part" if trained_on else "whole set",
+        row = {"set": image_set.name, "trained_on": trained_on,
+               "frames_from": "validation part" if trained_on or cfg.val_only else "whole set",
                "words": len(words), "distinct_images": len(needed), "frames": total, "frame_top1": top1,
                "frames_read_as_nothing": nothing / max(total, 1),
                "expected_exact": float(np.mean([top1 ** len(w) for w in words])) if words else 0.0,

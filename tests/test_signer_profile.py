@@ -203,22 +203,21 @@ class _Frames:
 
 
 def test_signing_now_asks_for_each_letter_and_keeps_hands_after_the_settling_time(tmp_path):
+    import cv2
+
     from asl.runtime.collect import CollectConfig, collect_signs
 
     prompts = []
-    seen = lambda image: None if int(image[0, 0, 0]) in (12, 13) else object()   # no hand in frames 12-13
+
+    def seen(image):
+        return None if int(image[0, 0, 0]) in (12, 13) else object()   # no hand in frames 12-13
+
     counts = collect_signs(_Frames(100), seen, CollectConfig(("A", "L"), per_letter=2, settle=1.0, gap=0.3), tmp_path,
                            on_prompt=lambda letter, i: prompts.append((letter, i)))
     assert counts == {"A": 2, "L": 2} and prompts == [("A", 0), ("L", 1)]
-    kept = {p.relative_to(tmp_path).as_posix(): int(cv2_read(p)[0, 0, 0]) for p in sorted(tmp_path.rglob("*.jpg"))}
+    kept = {p.relative_to(tmp_path).as_posix(): int(cv2.imread(str(p))[0, 0, 0]) for p in sorted(tmp_path.rglob("*.jpg"))}
     # A from 1.0 s (frame 10), then 0.3 s on or later with a hand; L asked for next, taken from 1.0 s after frame 15
     assert kept == {"A/1.jpg": 10, "A/2.jpg": 14, "L/1.jpg": 25, "L/2.jpg": 28}
-
-
-def cv2_read(path):
-    import cv2
-
-    return cv2.imread(str(path))
 
 
 def test_a_source_that_ends_before_every_letter_is_one_line(tmp_path):

@@ -147,3 +147,19 @@ def test_words_benchmark_alignment_counts_dropped_inserted_and_substituted():
     assert align("HELLO", "HELLLO")[1:] == (0, 1, 0)
     assert align("CAT", "CUT")[1:] == (0, 0, 1)
     assert align("CAT", "CAT")[0] == [(0, 0), (1, 1), (2, 2)]
+
+
+def test_words_of_a_held_out_signer_come_from_its_validation_part_with_val_only(synthetic_data):
+    """--val-only: a profile is made of a set's first frames, so its words must not reuse them."""
+    import random
+
+    from asl.benchmarks.words import WordsConfig, _pools
+    from asl.data import find_images
+    from asl.data.split import frame_block_split
+
+    image_set = find_images(synthetic_data)
+    val = set(frame_block_split(image_set.samples, 0.2, image_set.name)[1])
+    for val_only in (False, True):
+        pools = _pools(image_set, False, WordsConfig([synthetic_data], val_only=val_only, pool_per_letter=100), random.Random(0))
+        drawn = {i for run in pools.values() for i in run}
+        assert (drawn <= val) == val_only and len(drawn) == (len(val) if val_only else len(image_set.samples))
