@@ -119,7 +119,7 @@ def calibrate(data_dir, out, camera, letters, per_letter, settle, keep, headless
             _sign_now(camera, tracker, [c for c in CLASSES if c.lower() in {x.lower() for x in letters}]
                       or [c for c in classifier.classes if c != "nothing"], per_letter or 3, settle, data_dir, headless)
             per_letter = None
-        profile = build_profile(data_dir, classifier, tracker, per_letter, progress=progress_bars())
+        profile = build_profile(data_dir, classifier, tracker, per_letter, progress=progress_bars(), use_cache=camera is None)
     profile.save(out)
     shown = ", ".join(f"{c} {n}" for c, n in zip(profile.classes, profile.counts) if n)
     click.echo(f"wrote {out}: {len(profile.letters)} signs ({shown}) for {path}")

@@ -35,9 +35,10 @@ def profile_of(classifier: LandmarkClassifier, hands: SetHands, rows: np.ndarray
 
 
 def build_profile(root: str | os.PathLike, classifier: LandmarkClassifier, tracker: HandTracker,
-                  per_letter: int | None = None, progress: Progress | None = None) -> SignerProfile:
+                  per_letter: int | None = None, progress: Progress | None = None, use_cache: bool = True) -> SignerProfile:
     """The profile of the signs in `root` (class folders; in each, the first `per_letter` pictures with a hand
-    found, in frame order, or all), read by `tracker` as the runtime reads them."""
+    found, in frame order, or all), read by `tracker` as the runtime reads them (its hands cached like any
+    set's unless `use_cache` is False: pictures just taken, in a folder about to go)."""
     classifier.require_profiles()   # before the tracking, not after it
     image_set = find_images(root)
     if not image_set.samples:
@@ -45,7 +46,7 @@ def build_profile(root: str | os.PathLike, classifier: LandmarkClassifier, track
     unknown = {CLASSES[s.label] for s in image_set.samples} - set(classifier.classes)
     if unknown:
         raise DataError(f"the landmark classifier does not know the classes {sorted(unknown)} found in {root}")
-    hands = track_set(image_set, tracker, CROP_SIZE, CROP_MARGIN, progress=progress)
+    hands = track_set(image_set, tracker, CROP_SIZE, CROP_MARGIN, use_cache=use_cache, progress=progress)
     labels = np.array([classifier.classes.index(CLASSES[image_set.samples[i].label]) for i in hands.kept], np.int64)
     rows = first_per_letter(labels, np.flatnonzero(hands.found), per_letter)
     return profile_of(classifier, hands, rows, labels, classifier.reads_embedding_of(tracker))

@@ -1,5 +1,6 @@
 """Signer profiles (asl calibrate): a user's own signs steer the landmark classifier, and only the one that made them."""
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -272,3 +273,4 @@ def test_calibrate_from_a_video_of_a_person_signing_keeps_each_letters_own_pictu
     assert "2 signs (A 2, L 2)" in result.output
     assert sorted(p.relative_to(keep).as_posix() for p in keep.rglob("*.jpg")) == ["A/1.jpg", "A/2.jpg", "L/1.jpg", "L/2.jpg"]
     assert SignerProfile.load(out).letters == ["A", "L"]
+    assert not list(Path(os.environ["ASL_CACHE"]).glob("kept-hands-*"))   # pictures just taken are not cached
