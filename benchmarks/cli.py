@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from asl.benchmarks.words import WordsConfig
+from asl.data import CLASSES
 from asl.runtime.commands import load_recognizer, model_options, roi_option, speller_options
 from asl.runtime.providers import MAX_THREADS
 
@@ -142,9 +143,11 @@ def bench_val(data, models, landmarks, threads, out):
               metavar="MODEL SET", help="A crop model trained without SET (its asl.landmarks.onnx beside it) and SET (repeatable).")
 @click.option("--per-letter", multiple=True, type=click.IntRange(1, None), default=(1, 3, 5, 10), show_default=True,
               help="Profile sizes: the first N pictures of each letter (repeatable).")
+@click.option("--letter", "letters", multiple=True, type=click.Choice(CLASSES, case_sensitive=False), metavar="LETTER",
+              help="Profiles of these letters only (repeatable; default: every letter): the letters a signer sees misread.")
 @click.option("--threads", type=click.IntRange(1, MAX_THREADS), default=None, help="CPU threads for ONNX Runtime.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("reports/profiles"), show_default=True)
-def bench_profile(rows, per_letter, threads, out):
+def bench_profile(rows, per_letter, letters, threads, out):
     """What a signer profile (asl calibrate) gains on signers the models never saw: each held-out set's validation
     part read without and with a profile made of the first pictures of each of its letters."""
     import json
@@ -154,7 +157,8 @@ def bench_profile(rows, per_letter, threads, out):
     from asl.runtime.files import check_output_dir, write_atomic
 
     check_output_dir(out)
-    report = profile_report(list(rows), sorted(set(per_letter)), threads, progress=progress_bars())
+    letters = [c for c in CLASSES if c.lower() in {x.lower() for x in letters}]
+    report = profile_report(list(rows), sorted(set(per_letter)), threads, progress=progress_bars(), letters=letters)
     for path, text in ((out / "profiles.md", markdown(report)), (out / "profiles.json", json.dumps(report, indent=2))):
         write_atomic(path, text)
         click.echo(f"wrote {path}")

@@ -28,9 +28,9 @@ VAL_FRACTION = 0.2   # as training's frame-block split
 
 
 def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], tracker: HandTracker,
-               threads: int | None = None, progress: Progress | None = None) -> dict:
+               threads: int | None = None, progress: Progress | None = None, letters: list[str] | None = None) -> dict:
     """One row: top-1 on the set's validation part, landmarks alone and fused, without a profile and with one
-    of each size in `per_letter`."""
+    of each size in `per_letter` (of `letters` only, when given: a profile of the letters a signer sees misread)."""
     recognizer = Recognizer(model, provider="cpu", threads=threads, tracker=tracker, landmarks=partner_path(model))
     classifier = recognizer.landmarks
     reads_embedding = classifier.reads_embedding_of(tracker)
@@ -53,6 +53,8 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
 
     report = {"set": image_set.name, "model": str(model), "val": int(len(val)), "none": scores()}
     train = train[hands.found[train]]
+    if letters:
+        train = train[np.isin(labels[train], [CLASSES.index(letter) for letter in letters])]
     for k in per_letter:
         classifier.use_profile(profile_of(classifier, hands, first_per_letter(labels, train, k), labels, reads_embedding))
         report[f"first {k}"] = scores()
@@ -61,13 +63,13 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
 
 
 def profile_report(rows: list[tuple[Path, Path]], per_letter: list[int], threads: int | None = None,
-                   progress: Progress | None = None) -> dict:
+                   progress: Progress | None = None, letters: list[str] | None = None) -> dict:
     tracker = HandTracker(provider="cpu", threads=1)
-    reports = [row_report(model, data, per_letter, tracker, threads, progress) for model, data in rows]
+    reports = [row_report(model, data, per_letter, tracker, threads, progress, letters) for model, data in rows]
     columns = ["none"] + [f"first {k}" for k in per_letter]
     mean = {c: {kind: round(float(np.mean([r[c][kind] for r in reports])), 4) for kind in ("landmarks", "fused")}
             for c in columns}
-    return {"rows": reports, "mean": mean, "columns": columns}
+    return {"rows": reports, "mean": mean, "columns": columns, "letters": letters or "all"}
 
 
 def markdown(report: dict) -> str:
@@ -75,8 +77,9 @@ def markdown(report: dict) -> str:
     head = " | ".join(f"{'no profile' if c == 'none' else c + ' a letter'}" for c in columns)
     lines = ["# A signer profile on signers the models never saw", "",
              "Top-1 on each held-out set's validation part (the last 20% of each letter's frames), fused int8 "
-             "(landmarks alone in brackets); the profile is made of the first pictures of each letter "
-             "(`asl bench-profile`, benchmarks/profiles.py).", "",
+             "(landmarks alone in brackets); the profile is made of the first pictures of "
+             + ("each letter" if report["letters"] == "all" else "each of " + ", ".join(report["letters"]))
+             + " (`asl bench-profile`, benchmarks/profiles.py).", "",
              f"| held-out set | pictures | {head} |", "| --- | ---: |" + " ---: |" * len(columns)]
     for r in report["rows"] + [{"set": "**mean**", "val": "", **report["mean"]}]:
         cells = " | ".join(f"{100 * r[c]['fused']:.1f}% ({100 * r[c]['landmarks']:.1f}%)" for c in columns)
