@@ -230,7 +230,7 @@ def test_a_source_that_ends_before_every_letter_is_one_line(tmp_path):
     assert "\n" not in str(err.value)
 
 
-def test_calibrate_from_a_video_without_hands_fails_in_one_line_and_writes_no_profile(tmp_path):
+def test_calibrate_from_a_video_without_hands_fails_in_one_line_and_writes_no_profile(tmp_path, monkeypatch):
     import cv2
 
     video = tmp_path / "empty.avi"
@@ -243,6 +243,10 @@ def test_calibrate_from_a_video_without_hands_fails_in_one_line_and_writes_no_pr
                                        "--settle", "0.2", "--out", str(out)])
     assert result.exit_code != 0 and "stopped after 0 of 2 letters" in result.output
     assert not out.exists()
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    windowless = CliRunner().invoke(main, ["calibrate", "--camera", str(video), "--out", str(out)])
+    assert windowless.exit_code != 0 and "no display to open a window on" in windowless.output and not out.exists()
     neither = CliRunner().invoke(main, ["calibrate", "--out", str(out)])
     assert neither.exit_code != 0 and "give a folder of your signs, or --camera SOURCE" in neither.output
 
