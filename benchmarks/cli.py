@@ -145,9 +145,10 @@ def bench_val(data, models, landmarks, threads, out):
               help="Profile sizes: the first N pictures of each letter (repeatable).")
 @click.option("--letter", "letters", multiple=True, type=click.Choice(CLASSES, case_sensitive=False), metavar="LETTER",
               help="Profiles of these letters only (repeatable; default: every letter): the letters a signer sees misread.")
+@click.option("--words", is_flag=True, help="Also spell words with each signer's validation frames (as bench-words --val-only).")
 @click.option("--threads", type=click.IntRange(1, MAX_THREADS), default=None, help="CPU threads for ONNX Runtime.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("reports/profiles"), show_default=True)
-def bench_profile(rows, per_letter, letters, threads, out):
+def bench_profile(rows, per_letter, letters, words, threads, out):
     """What a signer profile (asl calibrate) gains on signers the models never saw: each held-out set's validation
     part read without and with a profile made of the first pictures of each of its letters."""
     import json
@@ -158,7 +159,8 @@ def bench_profile(rows, per_letter, letters, threads, out):
 
     check_output_dir(out)
     letters = [c for c in CLASSES if c.lower() in {x.lower() for x in letters}]
-    report = profile_report(list(rows), sorted(set(per_letter)), threads, progress=progress_bars(), letters=letters)
+    report = profile_report(list(rows), sorted(set(per_letter)), threads, progress=progress_bars(), letters=letters,
+                            words=WordsConfig([]) if words else None)
     for path, text in ((out / "profiles.md", markdown(report)), (out / "profiles.json", json.dumps(report, indent=2))):
         write_atomic(path, text)
         click.echo(f"wrote {path}")

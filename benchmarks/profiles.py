@@ -9,10 +9,12 @@ which it never saw, without and with the profile: landmarks alone and fused, as 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from asl.benchmarks.words import WordsConfig, run_words
 from asl.data import CLASSES
 from asl.data.folders import find_images
 from asl.data.hand_cache import CROP_SIZE, track_set
@@ -28,7 +30,8 @@ VAL_FRACTION = 0.2   # as training's frame-block split
 
 
 def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], tracker: HandTracker,
-               threads: int | None = None, progress: Progress | None = None, letters: list[str] | None = None) -> dict:
+               threads: int | None = None, progress: Progress | None = None, letters: list[str] | None = None,
+               words: WordsConfig | None = None) -> dict:
     """One row: top-1 on the set's validation part, landmarks alone and fused, without a profile and with one
     of each size in `per_letter` (of `letters` only, when given: a profile of the letters a signer sees misread)."""
     recognizer = Recognizer(model, provider="cpu", threads=threads, tracker=tracker, landmarks=partner_path(model))
@@ -48,8 +51,13 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
     def scores() -> dict:
         shape = classifier.log_probabilities(hands.landmarks[with_hand], hands.world[with_hand], hands.left[with_hand],
                                              hands.right_hand_embeddings(with_hand) if reads_embedding else None)
-        return {name: round(float((answers_where_found(hands.found[val], s, nothing) == labels[val]).mean()), 4)
-                for name, s in (("landmarks", shape), ("fused", fuse(crop, shape, classifier.fusion_weight)))}
+        result = {name: round(float((answers_where_found(hands.found[val], s, nothing) == labels[val]).mean()), 4)
+                  for name, s in (("landmarks", shape), ("fused", fuse(crop, shape, classifier.fusion_weight)))}
+        if words is not None:   # the same signer spelling words from those validation frames (bench-words --val-only)
+            spelled = run_words(replace(words, sets=[Path(data)], val_only=True), recognizer)["sets"][0]
+            result["words"] = {"frame_top1": round(spelled["frame_top1"], 4), "exact": spelled["rules"]["speller"]["exact"],
+                               "with_insertion": spelled["rules"]["speller"]["words_with_insertion"], "n": spelled["words"]}
+        return result
 
     report = {"set": image_set.name, "model": str(model), "val": int(len(val)), "none": scores()}
     train = train[hands.found[train]]
@@ -63,12 +71,17 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
 
 
 def profile_report(rows: list[tuple[Path, Path]], per_letter: list[int], threads: int | None = None,
-                   progress: Progress | None = None, letters: list[str] | None = None) -> dict:
+                   progress: Progress | None = None, letters: list[str] | None = None,
+                   words: WordsConfig | None = None) -> dict:
     tracker = HandTracker(provider="cpu", threads=1)
-    reports = [row_report(model, data, per_letter, tracker, threads, progress, letters) for model, data in rows]
+    reports = [row_report(model, data, per_letter, tracker, threads, progress, letters, words) for model, data in rows]
     columns = ["none"] + [f"first {k}" for k in per_letter]
     mean = {c: {kind: round(float(np.mean([r[c][kind] for r in reports])), 4) for kind in ("landmarks", "fused")}
             for c in columns}
+    if words is not None:
+        for c in columns:
+            mean[c]["words"] = {k: round(float(np.mean([r[c]["words"][k] for r in reports])), 4)
+                                for k in ("frame_top1", "exact", "with_insertion")}
     return {"rows": reports, "mean": mean, "columns": columns, "letters": letters or "all"}
 
 
@@ -84,4 +97,11 @@ def markdown(report: dict) -> str:
     for r in report["rows"] + [{"set": "**mean**", "val": "", **report["mean"]}]:
         cells = " | ".join(f"{100 * r[c]['fused']:.1f}% ({100 * r[c]['landmarks']:.1f}%)" for c in columns)
         lines.append(f"| {r['set']} | {r['val']} | {cells} |")
+    if "words" in report["mean"][columns[0]]:
+        lines += ["", "Words typed exactly by the same signers (`--words`: 40 common words a set, spelled with the "
+                  "validation frames as `asl bench-words --val-only` spells them; frame top-1 in brackets):", "",
+                  f"| held-out set | {head} |", "| --- |" + " ---: |" * len(columns)]
+        for r in report["rows"] + [{"set": "**mean**", **report["mean"]}]:
+            cells = " | ".join(f"{100 * r[c]['words']['exact']:.1f}% ({100 * r[c]['words']['frame_top1']:.1f}%)" for c in columns)
+            lines.append(f"| {r['set']} | {cells} |")
     return "\n".join(lines) + "\n"
