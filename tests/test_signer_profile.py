@@ -187,6 +187,14 @@ def test_a_profile_teaches_a_signers_own_letters_that_no_training_did(asl_data, 
     assert row["first 1"]["fused"] >= row["none"]["fused"] + 0.3
     assert "| grey_wall | 21 |" in (tmp_path / "report" / "profiles.md").read_text()
 
+    # Some letters only: D and H, shown beside A and B (what the models read D as), are learned too.
+    result = CliRunner().invoke(main, ["bench-profile", "--row", str(INT8), str(subset), "--per-letter", "1", "--letter", "d",
+                                       "--letter", "H", "--letter", "a", "--letter", "B", "--out", str(tmp_path / "some")])
+    assert result.exit_code == 0, result.output
+    some = json.loads((tmp_path / "some" / "profiles.json").read_text())
+    assert some["letters"] == ["A", "B", "D", "H"] and "each of A, B, D, H" in (tmp_path / "some" / "profiles.md").read_text()
+    assert row["none"]["fused"] < some["rows"][0]["first 1"]["fused"] < row["first 1"]["fused"]
+
 
 class _Frames:
     """A video of `n` frames at 10 frames/s; a hand is seen where `seen(i)`."""
