@@ -158,7 +158,7 @@ def bench_profile(rows, per_letter, letters, words, threads, out):
     from asl.runtime.files import check_output_dir, write_atomic
 
     check_output_dir(out)
-    letters = [c for c in CLASSES if c.lower() in {x.lower() for x in letters}]
+    letters = [c for c in CLASSES if c in letters]   # click.Choice gives the class's own spelling
     report = profile_report(list(rows), sorted(set(per_letter)), threads, progress=progress_bars(), letters=letters,
                             words=WordsConfig([]) if words else None)
     for path, text in ((out / "profiles.md", markdown(report)), (out / "profiles.json", json.dumps(report, indent=2))):

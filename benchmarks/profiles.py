@@ -49,8 +49,7 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
     nothing = CLASSES.index(NO_HAND)
 
     def scores() -> dict:
-        shape = classifier.log_probabilities(hands.landmarks[with_hand], hands.world[with_hand], hands.left[with_hand],
-                                             hands.right_hand_embeddings(with_hand) if reads_embedding else None)
+        shape = classifier.log_probabilities(*hands.classifier_inputs(with_hand, reads_embedding))
         result = {name: round(float((answers_where_found(hands.found[val], s, nothing) == labels[val]).mean()), 4)
                   for name, s in (("landmarks", shape), ("fused", fuse(crop, shape, classifier.fusion_weight)))}
         if words is not None:   # the same signer spelling words from those validation frames (bench-words --val-only)

@@ -63,8 +63,7 @@ def validation_report(data: list[Path], crop_models: list[Path], landmark_model:
         rows, hands = hand_set.val, hand_set.hands
         found = hands.found[rows]
         with_hand = rows[found]
-        shape = (landmarks.log_probabilities(hands.landmarks[with_hand], hands.world[with_hand], hands.left[with_hand],
-                                             hands.right_hand_embeddings(with_hand) if reads_embedding else None)
+        shape = (landmarks.log_probabilities(*hands.classifier_inputs(with_hand, reads_embedding))
                  if len(with_hand) else np.zeros((0, len(CLASSES)), np.float32))
         crops: dict[int, list[np.ndarray]] = {size: [] for size in sizes}
         for r in with_hand:   # each picture read once, cut at every crop model's input size

@@ -116,7 +116,7 @@ def calibrate(data_dir, out, camera, letters, per_letter, settle, keep, headless
     with contextlib.ExitStack() as stack:
         if camera is not None:
             data_dir = check_output_dir(keep) if keep else Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            _sign_now(camera, tracker, [c for c in CLASSES if c.lower() in {x.lower() for x in letters}]
+            _sign_now(camera, tracker, [c for c in CLASSES if c in letters]
                       or [c for c in classifier.classes if c != "nothing"], per_letter or 3, settle, data_dir, headless)
             per_letter = None
         profile = build_profile(data_dir, classifier, tracker, per_letter, progress=progress_bars(), use_cache=camera is None)

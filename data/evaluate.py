@@ -64,8 +64,7 @@ def evaluate(data_dir: str | os.PathLike, logits_fn: LogitsFn, info: ModelInfo, 
     else:   # only pictures with a hand are classified; the others answer `nothing`
         logits = in_batches(logits_fn, images[found], batch_size)
         if landmarks is not None and found.any():
-            shape = landmarks.log_probabilities(hands.landmarks[found], hands.world[found], hands.left[found],
-                                                hands.right_hand_embeddings(found) if reads_embedding else None)
+            shape = landmarks.log_probabilities(*hands.classifier_inputs(found, reads_embedding))
             logits = fuse(logits, shape, landmarks.fusion_weight)
         predictions = answers_where_found(found, logits, info.classes.index(NO_HAND) if NO_HAND in info.classes else -1)
     result = score(to_model[labels], predictions, info.classes)

@@ -44,9 +44,11 @@ class SetHands:
     def __len__(self) -> int:
         return len(self.kept)
 
-    def right_hand_embeddings(self, rows: np.ndarray) -> np.ndarray:
-        """The embeddings of `rows` as the landmark classifier reads them (a left hand's from its crop mirrored)."""
-        return as_right_hand(self.embeddings[rows], self.left[rows])
+    def classifier_inputs(self, rows: np.ndarray, with_embedding: bool) -> tuple:
+        """(landmarks, world, left, embeddings) of `rows` as the landmark classifier reads them: the embedding as
+        a right hand gives it (a left hand's from its crop mirrored), or None when it reads the joints alone."""
+        embeddings = as_right_hand(self.embeddings[rows], self.left[rows]) if with_embedding else None
+        return self.landmarks[rows], self.world[rows], self.left[rows], embeddings
 
 
 def _read_one(tracker: HandTracker, path: Path, size: int, margin: float):

@@ -11,7 +11,7 @@ from asl.data.hand_cache import CROP_SIZE, SetHands, track_set
 from asl.runtime.landmark_classifier import LandmarkClassifier
 from asl.runtime.progress import Progress
 from asl.runtime.recognizer import CROP_MARGIN
-from asl.runtime.signer_profile import SignerProfile, fingerprint
+from asl.runtime.signer_profile import SignerProfile
 from asl.runtime.tracker import HandTracker
 
 
@@ -29,9 +29,8 @@ def profile_of(classifier: LandmarkClassifier, hands: SetHands, rows: np.ndarray
     rows = rows[hands.found[rows]]
     if not len(rows):
         raise DataError("no hand was found in any of the pictures: nothing to make a profile of")
-    embeddings = hands.right_hand_embeddings(rows) if reads_embedding else None
-    hidden = classifier.hidden(hands.landmarks[rows], hands.world[rows], hands.left[rows], embeddings)
-    return SignerProfile.from_hidden(hidden, labels[rows], classifier.classes, fingerprint(classifier.path))
+    hidden = classifier.hidden(*hands.classifier_inputs(rows, reads_embedding))
+    return SignerProfile.from_hidden(hidden, labels[rows], classifier.classes, classifier.fingerprint)
 
 
 def build_profile(root: str | os.PathLike, classifier: LandmarkClassifier, tracker: HandTracker,

@@ -6,6 +6,7 @@ the weight its log-probabilities get when added to the crop classifier's.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from pathlib import Path
@@ -94,10 +95,15 @@ class LandmarkClassifier:
         profile was made with another classifier or this file cannot take one."""
         if profile is not None:
             self.require_profiles()
-            if profile.classifier != fingerprint(self.path) or profile.classes != self.classes:
+            if profile.classifier != self.fingerprint or profile.classes != self.classes:
                 raise ProfileError(f"the signer profile was made with another landmark classifier than {self.path}: "
                                    "make it again with `asl calibrate` and this model")
         self.profile = profile
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """This file's identity, which a signer profile records (hashed once, when a profile is first made or read)."""
+        return fingerprint(self.path)
 
     def require_profiles(self) -> None:
         """One clear line when this file cannot read a profile (exported before them)."""
