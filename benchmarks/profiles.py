@@ -5,6 +5,8 @@ Each row is a model folder trained without one set (a leave-one-set-out row: `as
 the set's letters (its training part, in frame order, as `asl calibrate --per-letter K` takes them);
 it is scored on the set's validation part (the last 20% of each letter's frames, every letter the set has),
 which it never saw, without and with the profile: landmarks alone and fused, as the runtime reads them.
+Each column is also read adapted to the signer without labels ("adapted"): the set's pictures read together as
+`asl predict --adapt` reads a folder (`fuse_adapted` over every picture with a hand), scored on the same part.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from asl.data.folders import find_images
 from asl.data.hand_cache import CROP_SIZE, track_set
 from asl.data.profiles import first_per_letter, profile_of
 from asl.data.split import frame_block_split
-from asl.runtime.landmark_classifier import fuse, partner_path
+from asl.runtime.landmark_classifier import fuse, fuse_adapted, partner_path
 from asl.runtime.progress import Progress
 from asl.runtime.recognizer import CROP_MARGIN, NO_HAND, Recognizer
 from asl.runtime.scoring import answers_where_found
@@ -45,13 +47,19 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
     # are what a profile is for.
     train, val = (np.array(part, np.int64) for part in frame_block_split(kept, VAL_FRACTION))
     with_hand = val[hands.found[val]]
-    crop = recognizer.logits(hands.crops[with_hand])
+    everyone = np.flatnonzero(hands.found)   # --adapt reads the signer's whole folder
+    crop = recognizer.logits(hands.crops[everyone])
+    in_val = np.isin(everyone, with_hand)
     nothing = CLASSES.index(NO_HAND)
 
+    def top1(scores: np.ndarray) -> float:
+        return round(float((answers_where_found(hands.found[val], scores, nothing) == labels[val]).mean()), 4)
+
     def scores() -> dict:
-        shape = classifier.log_probabilities(*hands.classifier_inputs(with_hand, reads_embedding))
-        result = {name: round(float((answers_where_found(hands.found[val], s, nothing) == labels[val]).mean()), 4)
-                  for name, s in (("landmarks", shape), ("fused", fuse(crop, shape, classifier.fusion_weight)))}
+        inputs = hands.classifier_inputs(everyone, reads_embedding)
+        shape = classifier.log_probabilities(*inputs)[in_val]
+        result = {"landmarks": top1(shape), "fused": top1(fuse(crop[in_val], shape, classifier.fusion_weight)),
+                  "adapted": top1(fuse_adapted(crop, classifier, *inputs)[in_val])}
         if words is not None:   # the same signer spelling words from those validation frames (bench-words --val-only)
             spelled = run_words(replace(words, sets=[Path(data)], val_only=True), recognizer)["sets"][0]
             result["words"] = {"frame_top1": round(spelled["frame_top1"], 4), "exact": spelled["rules"]["speller"]["exact"],
@@ -75,7 +83,7 @@ def profile_report(rows: list[tuple[Path, Path]], per_letter: list[int], threads
     tracker = HandTracker(provider="cpu", threads=1)
     reports = [row_report(model, data, per_letter, tracker, threads, progress, letters, words) for model, data in rows]
     columns = ["none"] + [f"first {k}" for k in per_letter]
-    mean = {c: {kind: round(float(np.mean([r[c][kind] for r in reports])), 4) for kind in ("landmarks", "fused")}
+    mean = {c: {kind: round(float(np.mean([r[c][kind] for r in reports])), 4) for kind in ("landmarks", "fused", "adapted")}
             for c in columns}
     if words is not None:
         for c in columns:
@@ -92,10 +100,17 @@ def markdown(report: dict) -> str:
              "(landmarks alone in brackets); the profile is made of the first pictures of "
              + ("each letter" if report["letters"] == "all" else "each of " + ", ".join(report["letters"]))
              + " (`asl bench-profile`, benchmarks/profiles.py).", "",
+             "Where the table below says adapted: the same, with the set read as one signer's pictures "
+             "(`--adapt`: every picture with a hand read again with the profile of the set's own hands, each standing "
+             "for the letter it was first read as; no labels).", "",
              f"| held-out set | pictures | {head} |", "| --- | ---: |" + " ---: |" * len(columns)]
     for r in report["rows"] + [{"set": "**mean**", "val": "", **report["mean"]}]:
         cells = " | ".join(f"{100 * r[c]['fused']:.1f}% ({100 * r[c]['landmarks']:.1f}%)" for c in columns)
         lines.append(f"| {r['set']} | {r['val']} | {cells} |")
+    lines += ["", "Adapted to the signer (`--adapt`, no labels), fused int8:", "",
+              f"| held-out set | {head} |", "| --- |" + " ---: |" * len(columns)]
+    for r in report["rows"] + [{"set": "**mean**", **report["mean"]}]:
+        lines.append(f"| {r['set']} | " + " | ".join(f"{100 * r[c]['adapted']:.1f}%" for c in columns) + " |")
     if "words" in report["mean"][columns[0]]:
         lines += ["", "Words typed exactly by the same signers (`--words`: 40 common words a set, spelled with the "
                   "validation frames as `asl bench-words --val-only` spells them; frame top-1 in brackets):", "",

@@ -22,10 +22,12 @@ from asl.runtime.commands import provider_option, threads_option
               help="Landmark classifier fused with the crop classifier: auto = the one beside the ONNX model (or the bundled one).")
 @click.option("--profile", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="A signer profile (asl calibrate) read beside the landmark classifier.")
+@click.option("--adapt", is_flag=True,
+              help="Read DATA_DIR as one signer's pictures and adapt to them, no labels used (README, \"Adapting to the signer\").")
 @click.option("--json", "as_json", is_flag=True, help="The full result as JSON on stdout instead of the table.")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the full result as JSON to this file.")
-def evaluate(data_dir, model, provider, threads, hand, landmarks, profile, as_json, report):
+def evaluate(data_dir, model, provider, threads, hand, landmarks, profile, adapt, as_json, report):
     """Top-1 accuracy, per-class recall/precision and confusion of a model on DATA_DIR (class folders or Kaggle test layout)."""
     from asl.data.evaluate import evaluate as run
     from asl.data.evaluate import load_scorer
@@ -55,9 +57,14 @@ def evaluate(data_dir, model, provider, threads, hand, landmarks, profile, as_js
         if shape_model is None:
             raise click.UsageError("--profile needs the tracked hand and its landmark classifier (not --hand box or --landmarks none)")
         shape_model.use_profile(SignerProfile.load(profile))
+    if adapt:
+        if shape_model is None:
+            raise click.UsageError("--adapt needs the tracked hand and its landmark classifier (not --hand box or --landmarks none)")
+        shape_model.require_profiles()
     where = "centred square" if tracker is None else "hands tracked" + (f", fused with {shape_model.path.name}" if shape_model else "")
+    where += ", adapted to the signer" if adapt else ""
     click.echo(f"model: {description}; {where}", err=True)
-    result = run(data_dir, logits_fn, info, tracker=tracker, landmarks=shape_model, progress=progress_bars())
+    result = run(data_dir, logits_fn, info, tracker=tracker, landmarks=shape_model, progress=progress_bars(), adapt=adapt)
     result["model"] = description
     click.echo(json.dumps(result) if as_json else format_table(result, title=f"{data_dir}"))
     if "hands" in result:

@@ -11,7 +11,7 @@ from asl.data import CLASSES, DataError, find_images
 from asl.data.cache import decode_set
 from asl.data.hand_cache import track_set
 from asl.runtime.batches import in_batches
-from asl.runtime.landmark_classifier import LandmarkClassifier, fuse
+from asl.runtime.landmark_classifier import LandmarkClassifier, fuse, fuse_adapted
 from asl.runtime.metadata import ModelInfo
 from asl.runtime.recognizer import CROP_MARGIN, NO_HAND
 from asl.runtime.scoring import answers_where_found, score
@@ -36,12 +36,13 @@ def load_scorer(model: str | os.PathLike | None, provider: str = "auto", threads
 
 def evaluate(data_dir: str | os.PathLike, logits_fn: LogitsFn, info: ModelInfo, batch_size: int = 64,
              progress: Callable[[str, int, int], None] | None = None, tracker: HandTracker | None = None,
-             crop_margin: float = CROP_MARGIN, landmarks: LandmarkClassifier | None = None) -> dict:
+             crop_margin: float = CROP_MARGIN, landmarks: LandmarkClassifier | None = None, adapt: bool = False) -> dict:
     """Top-1, per-class figures and confusion over every readable labelled image in `data_dir`.
 
     With a tracker, each picture is read as the runtime reads it (hand found, crop classified) and a
     picture with no hand found counts as the answer `nothing`; `hands` says how many there were.
-    A landmark classifier is fused with the crop classifier, as the runtime does.
+    A landmark classifier is fused with the crop classifier, as the runtime does; with `adapt`, adapted to the
+    folder's own hands as one signer's (`fuse_adapted`, `asl eval --adapt`).
     """
     reads_embedding = landmarks is not None and tracker is not None and landmarks.reads_embedding_of(tracker)
     image_set = find_images(data_dir)
@@ -64,8 +65,9 @@ def evaluate(data_dir: str | os.PathLike, logits_fn: LogitsFn, info: ModelInfo, 
     else:   # only pictures with a hand are classified; the others answer `nothing`
         logits = in_batches(logits_fn, images[found], batch_size)
         if landmarks is not None and found.any():
-            shape = landmarks.log_probabilities(*hands.classifier_inputs(found, reads_embedding))
-            logits = fuse(logits, shape, landmarks.fusion_weight)
+            inputs = hands.classifier_inputs(found, reads_embedding)
+            logits = (fuse_adapted(logits, landmarks, *inputs) if adapt
+                      else fuse(logits, landmarks.log_probabilities(*inputs), landmarks.fusion_weight))
         predictions = answers_where_found(found, logits, info.classes.index(NO_HAND) if NO_HAND in info.classes else -1)
     result = score(to_model[labels], predictions, info.classes)
     result["data"] = str(data_dir)

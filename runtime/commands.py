@@ -80,7 +80,9 @@ def load_recognizer(model, provider, strict, threads, roi=None, hand="track", pr
 @roi_option
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines on stdout: source, label, probability, top_k.")
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=16, show_default=True, help="Images per inference call.")
-def predict(source, model, provider, strict, threads, profile, hand, roi, as_json, batch_size):
+@click.option("--adapt", is_flag=True, help="SOURCE is one signer: read every frame, then answer adapted to that signer's "
+                                            "hands, no labels used (README, \"Adapting to the signer\").")
+def predict(source, model, provider, strict, threads, profile, hand, roi, as_json, batch_size, adapt):
     """Name the sign in SOURCE: an image, folder, glob, video file, camera index or GStreamer pipeline.
 
     One line per image or frame. Unreadable images are reported on stderr and skipped.
@@ -88,19 +90,28 @@ def predict(source, model, provider, strict, threads, profile, hand, roi, as_jso
     from asl.runtime.sources import open_source
 
     recognizer = load_recognizer(model, provider, strict, threads, roi, hand, profile)
+    if adapt:
+        recognizer.require_adaptation()
+        click.echo("--adapt: every frame is read before the first is answered", err=True)
     done = skipped = 0
 
     stream = recognizer.stream()  # a video's frames follow the hand; still images each search for it
+    held: list = []   # --adapt: (name, observation) of every frame read so far
 
-    def emit(frames):
-        images = [f.image for f in frames]
-        predictions = [stream.predict(im) for im in images] if is_stream else recognizer.predict_batch(images)
-        for frame, prediction in zip(frames, predictions):
+    def emit(names, predictions):
+        for name, prediction in zip(names, predictions):
             if as_json:
-                click.echo(json.dumps({"source": frame.name, **prediction.to_dict()}))
+                click.echo(json.dumps({"source": name, **prediction.to_dict()}))
             else:
                 no_hand = "\tno hand" if recognizer.tracker is not None and prediction.hand is None else ""
-                click.echo(f"{frame.name}\t{prediction.label}\t{prediction.probability:.3f}{no_hand}")
+                click.echo(f"{name}\t{prediction.label}\t{prediction.probability:.3f}{no_hand}")
+
+    def read(frames):
+        observed = [stream.observe(f.image) if is_stream else recognizer.observe_still(f.image) for f in frames]
+        if adapt:
+            held.extend(zip([f.name for f in frames], observed))
+        else:
+            emit([f.name for f in frames], recognizer.answer(observed))
 
     with open_source(source) as frames:
         is_stream, pending = frames.is_stream, []
@@ -114,10 +125,12 @@ def predict(source, model, provider, strict, threads, profile, hand, roi, as_jso
                 done += 1
                 if len(pending) >= (1 if frames.is_stream else batch_size):
                     batch, pending = pending, []
-                    emit(batch)
+                    read(batch)
         finally:  # what was read before an error or Ctrl+C is still reported
             batch, pending = pending, []
-            emit(batch)
+            read(batch)
+            if held:
+                emit([name for name, _ in held], recognizer.answer([o for _, o in held], adapt=True))
     click.echo(f"{done} predicted, {skipped} skipped", err=True)
     if done == 0:
         sys.exit(1)

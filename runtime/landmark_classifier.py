@@ -147,6 +147,19 @@ class LandmarkClassifier:
         return feeds
 
 
+def fuse_adapted(crop_logits: np.ndarray, classifier: LandmarkClassifier, landmarks: np.ndarray, world: np.ndarray,
+                 left: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
+    """`fuse` for N hands of one signer, adapted to them without labels (`--adapt`): read once, then again with
+    the profile of those same hands, each standing for the letter it was first read as (on top of the user's own
+    profile, if the classifier has one)."""
+    classifier.require_profiles()
+    shape = classifier.log_probabilities(landmarks, world, left, embeddings)
+    hidden = classifier.hidden(landmarks, world, left, embeddings)
+    first = fuse(crop_logits, shape, classifier.fusion_weight)
+    own = SignerProfile.from_readings(hidden, first, classifier.classes, classifier.fingerprint)
+    return fuse(crop_logits, own.adjust(shape, hidden), classifier.fusion_weight)
+
+
 def fuse(crop_logits: np.ndarray, landmark_log_probabilities: np.ndarray, weight: float) -> np.ndarray:
     """The fused answer: the crop classifier's log-probabilities plus `weight` times the landmark classifier's."""
     return log_softmax(crop_logits) + weight * landmark_log_probabilities

@@ -13,7 +13,7 @@ from asl.runtime.batches import in_batches
 from asl.runtime.errors import AslError
 from asl.runtime.hand_roi import hand_crop
 from asl.runtime.image import Roi, read_image, roi_box, to_model_input
-from asl.runtime.landmark_classifier import fuse, load_partner
+from asl.runtime.landmark_classifier import fuse, fuse_adapted, load_partner
 from asl.runtime.metadata import ModelInfo, check_model
 from asl.runtime.providers import ProviderError, create_session
 from asl.runtime.signer_profile import SignerProfile
@@ -44,6 +44,15 @@ class Prediction:
         if self.hand is not None or self.region is None:
             out["hand"] = self.hand.to_dict() if self.hand is not None else None
         return out
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One frame as the classifiers read it: the crop (None: no hand found), where it was cut, and the hand."""
+    crop: np.ndarray | None = None
+    region: tuple[int, int, int, int] | None = None
+    hand: Hand | None = None
+    embedding: np.ndarray | None = None   # the landmark model's, as a right hand gives it, where the classifier reads it
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -111,9 +120,7 @@ class Recognizer:
 
     def predict_batch(self, images: Sequence[np.ndarray]) -> list[Prediction]:
         """Predictions for still BGR pictures of any size: each is searched for a hand (or cut to the box)."""
-        if self.tracker is None:
-            return self._classify([(im, None) for im in images])
-        return self._classify([(im, self.tracker.detect(im)) for im in images])
+        return self.answer([self.observe_still(im) for im in images])
 
     def stream(self) -> "RecognizerStream":
         """A video's own tracking state: the hand found in one frame leads the search in the next."""
@@ -121,32 +128,47 @@ class Recognizer:
 
     def _classify(self, views: Sequence[tuple[np.ndarray, Hand | None]]) -> list[Prediction]:
         """Classify each frame's hand crop (or box) in one batch; a frame with no hand answers `nothing`."""
-        crops, regions, hands, embeddings = [], [], [], []
-        for frame, hand in views:
-            if self.tracker is None:
-                crops.append(self.prepare(frame))
-                regions.append(roi_box(frame.shape, self.roi))
-            elif hand is not None:
-                crop, region = hand_crop(frame, hand.landmarks, self.input_size, self.crop_margin)
-                crops.append(crop)
-                regions.append(region)
-                hands.append(hand)
-                if self._reads_embedding:
-                    embeddings.append(self.tracker.right_hand_embedding(frame, hand))
-        scores = self.logits(np.stack(crops)) if crops else np.zeros((0, len(self.classes)), np.float32)
+        return self.answer([self.observe(frame, hand) for frame, hand in views])
+
+    def observe_still(self, image: np.ndarray) -> Observation:
+        """`observe` for a still picture: the hand searched for in it alone."""
+        return self.observe(image, self.tracker.detect(image) if self.tracker is not None else None)
+
+    def observe(self, frame: np.ndarray, hand: Hand | None) -> Observation:
+        """What the classifiers read of one frame (its hand as `tracker` found it, or None): the frame itself is
+        not kept, so a whole video's observations fit in memory for `answer(..., adapt=True)`."""
+        if self.tracker is None:
+            return Observation(self.prepare(frame), roi_box(frame.shape, self.roi))
+        if hand is None:
+            return Observation()
+        crop, region = hand_crop(frame, hand.landmarks, self.input_size, self.crop_margin)
+        embedding = self.tracker.right_hand_embedding(frame, hand) if self._reads_embedding else None
+        return Observation(crop, region, hand, embedding)
+
+    def require_adaptation(self) -> None:
+        """One clear line when `answer(..., adapt=True)` cannot run: it reads the landmark classifier's hidden layer."""
+        if self.landmarks is None:
+            raise ModelError("--adapt needs the tracked hand and its landmark classifier (not --hand box or --landmarks none)")
+        self.landmarks.require_profiles()
+
+    def answer(self, observations: Sequence[Observation], adapt: bool = False) -> list[Prediction]:
+        """Predictions for observed frames, classified in one batch. With `adapt`, the frames are one signer's and
+        are read adapted to that signer's hands, no labels used (`fuse_adapted`): every frame must be observed
+        before any is answered."""
+        if adapt:
+            self.require_adaptation()
+        read = [o for o in observations if o.crop is not None]
+        scores = self.logits(np.stack([o.crop for o in read])) if read else np.zeros((0, len(self.classes)), np.float32)
+        hands = [o.hand for o in read if o.hand is not None]
         if self.landmarks is not None and hands:
-            shape = self.landmarks.log_probabilities(np.stack([h.landmarks for h in hands]),
-                                                     np.stack([h.world for h in hands]), np.array([h.left for h in hands]),
-                                                     np.stack(embeddings) if embeddings else None)
-            scores = fuse(scores, shape, self.landmarks.fusion_weight)
+            inputs = (np.stack([h.landmarks for h in hands]), np.stack([h.world for h in hands]),
+                      np.array([h.left for h in hands]),
+                      np.stack([o.embedding for o in read]) if self._reads_embedding else None)
+            scores = (fuse_adapted(scores, self.landmarks, *inputs) if adapt
+                      else fuse(scores, self.landmarks.log_probabilities(*inputs), self.landmarks.fusion_weight))
         probabilities = iter(softmax(scores))
-        predictions, region_iter = [], iter(regions)
-        for _, hand in views:
-            if self.tracker is not None and hand is None:
-                predictions.append(Prediction(NO_HAND, 1.0, [(NO_HAND, 1.0)], None, None))
-            else:
-                predictions.append(self._prediction(next(probabilities), next(region_iter), hand))
-        return predictions
+        return [self._prediction(next(probabilities), o.region, o.hand) if o.crop is not None
+                else Prediction(NO_HAND, 1.0, [(NO_HAND, 1.0)], None, None) for o in observations]
 
     def predict(self, image: np.ndarray | str | os.PathLike) -> Prediction:
         """Prediction for one BGR frame or image file."""
@@ -168,6 +190,9 @@ class RecognizerStream:
         self.track = HandTrack(recognizer.tracker) if recognizer.tracker is not None else None
 
     def predict(self, frame: np.ndarray) -> Prediction:
-        hand = self.track.update(frame) if self.track is not None else None
-        return self.recognizer._classify([(frame, hand)])[0]
+        return self.recognizer.answer([self.observe(frame)])[0]
+
+    def observe(self, frame: np.ndarray) -> Observation:
+        """The next frame's observation, its hand followed from the last frame's (to answer later, `--adapt`)."""
+        return self.recognizer.observe(frame, self.track.update(frame) if self.track is not None else None)
 

@@ -59,6 +59,14 @@ class SignerProfile:
         np.add.at(prototypes, labels, hidden)
         return cls(list(classes), _unit(prototypes) * (counts > 0)[:, None], counts.astype(np.int64), classifier)
 
+    @classmethod
+    def from_readings(cls, hidden: np.ndarray, scores: np.ndarray, classes: list[str], classifier: str) -> "SignerProfile":
+        """The profile of one signer's hands without labels (`--adapt`): each hand stands for the letter it is read
+        as (the best of its N×classes `scores`). Read again with it, a hand joins the letters its signer's other
+        hands like it were read as: the held-out rows gain 2.2 points where every letter is in the pictures, but
+        lose where only some are (README, "Adapting to the signer without labels")."""
+        return cls.from_hidden(hidden, np.asarray(scores).argmax(1), classes, classifier)
+
     @property
     def letters(self) -> list[str]:
         """The classes the user showed."""

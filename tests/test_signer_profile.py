@@ -41,6 +41,21 @@ def test_a_hand_like_none_of_the_signs_shown_keeps_the_classifiers_answer():
     assert kept.argmax() == 3 and np.allclose(np.diff(kept[0, 1:]), np.diff(log_p[0, 1:]))
 
 
+def test_adapting_reads_an_unsure_hand_as_the_letter_its_signers_hands_like_it_are_read_as():
+    """No labels: nine hands of one cluster are read as A, a tenth of the same cluster narrowly as B, and the hands
+    of another cluster as B. Read again with the profile of those readings, the tenth is A and the others keep theirs."""
+    rng = np.random.default_rng(4)
+    a, b = np.eye(8, dtype=np.float32)[:2]
+    hidden = np.concatenate([a + rng.normal(0, 0.1, (10, 8)), b + rng.normal(0, 0.1, (10, 8))]).astype(np.float32)
+    probabilities = np.tile(np.array([0.1, 0.8, 0.05, 0.05], np.float32), (20, 1))
+    probabilities[:9] = [0.8, 0.1, 0.05, 0.05]
+    probabilities[9] = [0.4, 0.5, 0.05, 0.05]
+    log_p = np.log(probabilities)
+    own = SignerProfile.from_readings(hidden, log_p, CLASSES, "abc")
+    assert own.letters == ["A", "B"] and own.counts[:2].tolist() == [9, 11]
+    assert own.adjust(log_p, hidden).argmax(1).tolist() == [0] * 10 + [1] * 10
+
+
 def test_a_profile_round_trips_and_bad_files_fail_in_one_line(tmp_path):
     rng = np.random.default_rng(2)
     profile = profile_of({0: rng.normal(size=8), 2: rng.normal(size=8)})
@@ -163,6 +178,43 @@ def test_calibrate_on_real_signs_writes_a_profile_that_eval_reads(asl_data, tmp_
         result = runner.invoke(main, ["eval", str(later), "--json", *args])
         assert result.exit_code == 0, result.output
         scores[bool(args)] = json.loads(result.stdout.strip().splitlines()[-1])["top1"]
+    assert scores[True] >= scores[False]
+
+
+def test_adapting_without_the_landmark_classifier_is_refused_in_one_line(tmp_path, tiny_onnx):
+    for args in (["predict", str(tmp_path), "--model", str(tiny_onnx), "--hand", "box", "--adapt"],
+                 ["eval", str(tmp_path), "--model", str(tiny_onnx), "--landmarks", "none", "--adapt"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code != 0 and "--adapt needs the tracked hand" in result.output.strip().splitlines()[-1]
+        assert "Traceback" not in result.output, result.output
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_predict_and_eval_adapt_to_a_signer_alike(asl_data, tmp_path):
+    """`predict --adapt` on one signer's pictures answers every picture, in order, as `eval --adapt` scores them,
+    and reads them at least as well as without."""
+    from asl.runtime.sources import image_files
+
+    for letter in ("O", "E", "A", "S", "L", "T"):
+        (tmp_path / "me" / letter).mkdir(parents=True)
+        for path in image_files(asl_data / "classroom_person" / letter)[::4]:
+            (tmp_path / "me" / letter / path.name).symlink_to(path)
+    runner = CliRunner()
+    scores = {}
+    for args in ([], ["--adapt"]):
+        result = runner.invoke(main, ["eval", str(tmp_path / "me"), "--json", *args])
+        assert result.exit_code == 0, result.output
+        scores[bool(args)] = json.loads(result.stdout.strip().splitlines()[-1])["top1"]
+    answered = {}
+    for args in ([], ["--adapt"]):
+        result = runner.invoke(main, ["predict", str(tmp_path / "me"), "--json", *args])
+        assert result.exit_code == 0, result.output
+        answered[bool(args)] = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    lines = answered[True]
+    assert len(lines) == 6 * 10 and [line["source"] for line in lines] == [line["source"] for line in answered[False]]
+    right = [Path(line["source"]).parent.name == line["label"] for line in lines]
+    assert abs(np.mean(right) - scores[True]) < 1e-9
     assert scores[True] >= scores[False]
 
 
