@@ -25,10 +25,27 @@ from asl.data.split import frame_block_split
 from asl.runtime.landmark_classifier import fuse, fuse_adapted, partner_path
 from asl.runtime.progress import Progress
 from asl.runtime.recognizer import CROP_MARGIN, NO_HAND, Recognizer
+from asl.runtime.signer_profile import MIN_LIVE_HANDS
 from asl.runtime.scoring import answers_where_found
 from asl.runtime.tracker import HandTracker
 
 VAL_FRACTION = 0.2   # as training's frame-block split
+# `live --adapt`: the profile a camera session has grown after this many hands, letters signed a run at a time
+LIVE_HANDS = (100, 200, 400, 800)
+LIVE_RUN, LIVE_SEEDS = 15, (0, 1, 2)
+
+
+def session_order(labels: np.ndarray, rows: np.ndarray, run: int, seed: int) -> np.ndarray:
+    """`rows` (in frame order) as one signer's session: `run` consecutive frames of a letter at a time, the letters
+    in a random order, round after round until every frame is used."""
+    rng = np.random.default_rng(seed)
+    left = {c: list(rows[labels[rows] == c]) for c in np.unique(labels[rows])}
+    order: list[int] = []
+    while any(left.values()):
+        for c in rng.permutation(sorted(left)):
+            order += left[c][:run]
+            left[c] = left[c][run:]
+    return np.array(order, np.int64)
 
 
 def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], tracker: HandTracker,
@@ -59,7 +76,7 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
         inputs = hands.classifier_inputs(everyone, reads_embedding)
         shape = classifier.log_probabilities(*inputs)[in_val]
         result = {"landmarks": top1(shape), "fused": top1(fuse(crop[in_val], shape, classifier.fusion_weight)),
-                  "adapted": top1(fuse_adapted(crop, classifier, *inputs)[in_val])}
+                  "adapted": top1(fuse_adapted(crop, classifier, None, *inputs)[in_val])}
         if words is not None:   # the same signer spelling words from those validation frames (bench-words --val-only)
             spelled = run_words(replace(words, sets=[Path(data)], val_only=True), recognizer)["sets"][0]
             result["words"] = {"frame_top1": round(spelled["frame_top1"], 4), "exact": spelled["rules"]["speller"]["exact"],
@@ -74,7 +91,27 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
         classifier.use_profile(profile_of(classifier, hands, first_per_letter(labels, train, k), labels, reads_embedding))
         report[f"first {k}"] = scores()
     classifier.use_profile(None)
+    report["live"] = live_scores(classifier, hands, labels, train, crop, everyone, top1, reads_embedding)
     return report
+
+
+def live_scores(classifier, hands, labels, train, crop, everyone, top1, reads_embedding) -> dict:
+    """`live --adapt`: the validation part read with the adaptive profile a session of the training part's hands
+    has grown after each of `LIVE_HANDS` hands (`session_order`, seeds averaged)."""
+    rows = {r: i for i, r in enumerate(everyone)}
+    inputs = hands.classifier_inputs(everyone, reads_embedding)
+    shape, hidden = classifier.log_probabilities(*inputs), classifier.hidden(*inputs)
+    first = fuse(crop, shape, classifier.fusion_weight)
+    in_val = np.isin(everyone, train, invert=True)
+    result = {}
+    for n in LIVE_HANDS:
+        reached = []
+        for seed in LIVE_SEEDS:
+            session = np.array([rows[r] for r in session_order(labels, train, LIVE_RUN, seed)[:n]], np.int64)
+            own = classifier.adaptive_profile(MIN_LIVE_HANDS).add(hidden[session], first[session])
+            reached.append(top1(fuse(crop, own.adjust(shape, hidden), classifier.fusion_weight)[in_val]))
+        result[str(n)] = round(float(np.mean(reached)), 4)
+    return result
 
 
 def profile_report(rows: list[tuple[Path, Path]], per_letter: list[int], threads: int | None = None,
@@ -89,6 +126,7 @@ def profile_report(rows: list[tuple[Path, Path]], per_letter: list[int], threads
         for c in columns:
             mean[c]["words"] = {k: round(float(np.mean([r[c]["words"][k] for r in reports])), 4)
                                 for k in ("frame_top1", "exact", "with_insertion")}
+    mean["live"] = {n: round(float(np.mean([r["live"][n] for r in reports])), 4) for n in reports[0]["live"]}
     return {"rows": reports, "mean": mean, "columns": columns, "letters": letters or "all"}
 
 
@@ -111,6 +149,15 @@ def markdown(report: dict) -> str:
               f"| held-out set | {head} |", "| --- |" + " ---: |" * len(columns)]
     for r in report["rows"] + [{"set": "**mean**", **report["mean"]}]:
         lines.append(f"| {r['set']} | " + " | ".join(f"{100 * r[c]['adapted']:.1f}%" for c in columns) + " |")
+    live = list(report["mean"]["live"])
+    lines += ["", "`live --adapt`: the same part read with the profile a camera session grows (letters not in the profile "
+              f"until {MIN_LIVE_HANDS} hands were read as them), after so many of the signer's hands: the set's training "
+              f"part signed {LIVE_RUN} frames of a letter at a time, letters in a random order (seeds "
+              f"{', '.join(map(str, LIVE_SEEDS))} averaged), no labels, no profile of the user's:", "",
+              "| held-out set | no adapting | " + " | ".join(f"after {n} hands" for n in live) + " |",
+              "| --- | ---: |" + " ---: |" * len(live)]
+    for r in report["rows"] + [{"set": "**mean**", **report["mean"]}]:
+        lines.append(f"| {r['set']} | {100 * r['none']['fused']:.1f}% | " + " | ".join(f"{100 * r['live'][n]:.1f}%" for n in live) + " |")
     if "words" in report["mean"][columns[0]]:
         lines += ["", "Words typed exactly by the same signers (`--words`: 40 common words a set, spelled with the "
                   "validation frames as `asl bench-words --val-only` spells them; frame top-1 in brackets):", "",

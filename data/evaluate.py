@@ -66,7 +66,7 @@ def evaluate(data_dir: str | os.PathLike, logits_fn: LogitsFn, info: ModelInfo, 
         logits = in_batches(logits_fn, images[found], batch_size)
         if landmarks is not None and found.any():
             inputs = hands.classifier_inputs(found, reads_embedding)
-            logits = (fuse_adapted(logits, landmarks, *inputs) if adapt
+            logits = (fuse_adapted(logits, landmarks, None, *inputs) if adapt
                       else fuse(logits, landmarks.log_probabilities(*inputs), landmarks.fusion_weight))
         predictions = answers_where_found(found, logits, info.classes.index(NO_HAND) if NO_HAND in info.classes else -1)
     result = score(to_model[labels], predictions, info.classes)

@@ -45,6 +45,12 @@ def roi_option(command):
                              "box: read a fixed box (--roi, or the centred square).")(command)
 
 
+# Not on by default: a camera session gains only once it has seen most letters (README, "Adapting to the signer").
+live_adapt_option = click.option("--adapt", is_flag=True,
+                                 help="Adapt to the signer as they sign, no labels used: a letter is adapted to once "
+                                      "10 of their hands were read as it (README, \"Adapting to the signer\").")
+
+
 def speller_options(command):
     """--hold, --window, --min-prob: the fingerspelling settings of `live` and `serve` (asl.runtime.spelling)."""
     for option in reversed([
@@ -90,8 +96,8 @@ def predict(source, model, provider, strict, threads, profile, hand, roi, as_jso
     from asl.runtime.sources import open_source
 
     recognizer = load_recognizer(model, provider, strict, threads, roi, hand, profile)
+    adaptive = recognizer.adaptive_profile() if adapt else None
     if adapt:
-        recognizer.require_adaptation()
         click.echo("--adapt: every frame is read before the first is answered", err=True)
     done = skipped = 0
 
@@ -130,7 +136,7 @@ def predict(source, model, provider, strict, threads, profile, hand, roi, as_jso
             batch, pending = pending, []
             read(batch)
             if held:
-                emit([name for name, _ in held], recognizer.answer([o for _, o in held], adapt=True))
+                emit([name for name, _ in held], recognizer.answer([o for _, o in held], adaptive))
     click.echo(f"{done} predicted, {skipped} skipped", err=True)
     if done == 0:
         sys.exit(1)
@@ -143,7 +149,8 @@ def predict(source, model, provider, strict, threads, profile, hand, roi, as_jso
 @click.option("--headless", is_flag=True, help="No window (for servers and tests).")
 @click.option("--save", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the annotated video here (.mp4 or .avi).")
 @speller_options
-def live(source, model, provider, strict, threads, profile, hand, roi, headless, save, hold, window, min_prob):
+@live_adapt_option
+def live(source, model, provider, strict, threads, profile, hand, roi, headless, save, hold, window, min_prob, adapt):
     """Live recognition and fingerspelling from SOURCE (camera index, video, GStreamer pipeline, picamera2).
 
     Shows the frame, the region of interest, the sign, its probability, FPS and the typed text;
@@ -156,10 +163,12 @@ def live(source, model, provider, strict, threads, profile, hand, roi, headless,
     if not headless:
         check_display()
     recognizer = load_recognizer(model, provider, strict, threads, roi, hand, profile)
+    if adapt:
+        recognizer.adaptive_profile()   # one line now, not at the first frame, when the model cannot adapt
     speller = Speller(SpellerConfig(window=window, hold=hold, min_probability=min_prob))
     with open_source(source) as frames:
         text = run_live(frames, recognizer, speller, show=not headless, save=save,
-                        on_commit=lambda sign, typed: click.echo(f"+{sign:<8} {typed}", err=True))
+                        on_commit=lambda sign, typed: click.echo(f"+{sign:<8} {typed}", err=True), adapt=adapt)
     if save:
         click.echo(f"wrote {save}", err=True)
     click.echo(text)

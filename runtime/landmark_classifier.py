@@ -16,7 +16,7 @@ import numpy as np
 from asl.runtime.errors import AslError
 from asl.runtime.hand_features import FEATURES, landmark_features
 from asl.runtime.providers import ProviderError, create_session
-from asl.runtime.signer_profile import ProfileError, SignerProfile, fingerprint
+from asl.runtime.signer_profile import AdaptiveProfile, ProfileError, SignerProfile, fingerprint
 
 log = logging.getLogger("asl")
 
@@ -105,6 +105,11 @@ class LandmarkClassifier:
         """This file's identity, which a signer profile records (hashed once, when a profile is first made or read)."""
         return fingerprint(self.path)
 
+    def adaptive_profile(self, min_hands: int = 1) -> AdaptiveProfile:
+        """An empty profile of one signer's unlabelled hands for this classifier (`fuse_adapted`)."""
+        self.require_profiles()
+        return AdaptiveProfile(self.classes, self.hidden_size, self.fingerprint, min_hands)
+
     def require_profiles(self) -> None:
         """One clear line when this file cannot read a profile (exported before them)."""
         if not self.hidden_size:
@@ -147,16 +152,16 @@ class LandmarkClassifier:
         return feeds
 
 
-def fuse_adapted(crop_logits: np.ndarray, classifier: LandmarkClassifier, landmarks: np.ndarray, world: np.ndarray,
-                 left: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
-    """`fuse` for N hands of one signer, adapted to them without labels (`--adapt`): read once, then again with
-    the profile of those same hands, each standing for the letter it was first read as (on top of the user's own
-    profile, if the classifier has one)."""
-    classifier.require_profiles()
+def fuse_adapted(crop_logits: np.ndarray, classifier: LandmarkClassifier, adaptive: AdaptiveProfile | None,
+                 landmarks: np.ndarray, world: np.ndarray, left: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
+    """`fuse` for N hands of one signer, adapted to them without labels (`--adapt`): read once, added to the
+    signer's `adaptive` profile (None: a new one of these N hands alone), then read again with it (on top of the
+    user's own profile, if the classifier has one)."""
+    if adaptive is None:
+        adaptive = classifier.adaptive_profile()
     shape = classifier.log_probabilities(landmarks, world, left, embeddings)
     hidden = classifier.hidden(landmarks, world, left, embeddings)
-    first = fuse(crop_logits, shape, classifier.fusion_weight)
-    own = SignerProfile.from_readings(hidden, first, classifier.classes, classifier.fingerprint)
+    own = adaptive.add(hidden, fuse(crop_logits, shape, classifier.fusion_weight))
     return fuse(crop_logits, own.adjust(shape, hidden), classifier.fusion_weight)
 
 

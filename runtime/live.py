@@ -55,15 +55,15 @@ def check_display() -> None:
 
 
 def run_live(source: Source, recognizer, speller: Speller, show: bool = True, save: Path | None = None,
-             on_commit=None) -> str:
-    """Run until the source ends (or q/Esc in the window); returns the typed text."""
+             on_commit=None, adapt: bool = False) -> str:
+    """Run until the source ends (or q/Esc in the window); returns the typed text. `adapt`: `Recognizer.stream`'s."""
     if show:
         check_display()
     video: _VideoFile | None = None
     fps, last = 0.0, time.perf_counter()
     finished = False
     try:
-        stream = recognizer.stream()
+        stream = recognizer.stream(adapt)
         for index, frame in enumerate(source):
             if frame.image is None:
                 continue

@@ -16,7 +16,7 @@ from asl.runtime.image import Roi, read_image, roi_box, to_model_input
 from asl.runtime.landmark_classifier import fuse, fuse_adapted, load_partner
 from asl.runtime.metadata import ModelInfo, check_model
 from asl.runtime.providers import ProviderError, create_session
-from asl.runtime.signer_profile import SignerProfile
+from asl.runtime.signer_profile import MIN_LIVE_HANDS, AdaptiveProfile, SignerProfile
 from asl.runtime.tracker import Hand, HandTrack, HandTracker
 
 HAND_MODES = ("track", "box")
@@ -122,9 +122,11 @@ class Recognizer:
         """Predictions for still BGR pictures of any size: each is searched for a hand (or cut to the box)."""
         return self.answer([self.observe_still(im) for im in images])
 
-    def stream(self) -> "RecognizerStream":
-        """A video's own tracking state: the hand found in one frame leads the search in the next."""
-        return RecognizerStream(self)
+    def stream(self, adapt: bool = False) -> "RecognizerStream":
+        """A video's own tracking state: the hand found in one frame leads the search in the next. With `adapt`,
+        the signer's hands so far lead the reading of the next too (`live --adapt`: letters join the adaptive
+        profile once `MIN_LIVE_HANDS` hands were read as them)."""
+        return RecognizerStream(self, self.adaptive_profile(MIN_LIVE_HANDS) if adapt else None)
 
     def _classify(self, views: Sequence[tuple[np.ndarray, Hand | None]]) -> list[Prediction]:
         """Classify each frame's hand crop (or box) in one batch; a frame with no hand answers `nothing`."""
@@ -145,18 +147,17 @@ class Recognizer:
         embedding = self.tracker.right_hand_embedding(frame, hand) if self._reads_embedding else None
         return Observation(crop, region, hand, embedding)
 
-    def require_adaptation(self) -> None:
-        """One clear line when `answer(..., adapt=True)` cannot run: it reads the landmark classifier's hidden layer."""
+    def adaptive_profile(self, min_hands: int = 1) -> AdaptiveProfile:
+        """An empty profile of one signer's unlabelled hands for `answer` (`--adapt`); one clear line when this
+        model cannot adapt (it reads the landmark classifier's hidden layer)."""
         if self.landmarks is None:
             raise ModelError("--adapt needs the tracked hand and its landmark classifier (not --hand box or --landmarks none)")
-        self.landmarks.require_profiles()
+        return self.landmarks.adaptive_profile(min_hands)
 
-    def answer(self, observations: Sequence[Observation], adapt: bool = False) -> list[Prediction]:
-        """Predictions for observed frames, classified in one batch. With `adapt`, the frames are one signer's and
-        are read adapted to that signer's hands, no labels used (`fuse_adapted`): every frame must be observed
-        before any is answered."""
-        if adapt:
-            self.require_adaptation()
+    def answer(self, observations: Sequence[Observation], adaptive: AdaptiveProfile | None = None) -> list[Prediction]:
+        """Predictions for observed frames, classified in one batch. With an `adaptive` profile, the frames are one
+        signer's: their hands are added to it and read adapted to it, no labels used (`fuse_adapted`; a whole
+        folder in one call, or a camera's frames one call at a time)."""
         read = [o for o in observations if o.crop is not None]
         scores = self.logits(np.stack([o.crop for o in read])) if read else np.zeros((0, len(self.classes)), np.float32)
         hands = [o.hand for o in read if o.hand is not None]
@@ -164,7 +165,7 @@ class Recognizer:
             inputs = (np.stack([h.landmarks for h in hands]), np.stack([h.world for h in hands]),
                       np.array([h.left for h in hands]),
                       np.stack([o.embedding for o in read]) if self._reads_embedding else None)
-            scores = (fuse_adapted(scores, self.landmarks, *inputs) if adapt
+            scores = (fuse_adapted(scores, self.landmarks, adaptive, *inputs) if adaptive is not None
                       else fuse(scores, self.landmarks.log_probabilities(*inputs), self.landmarks.fusion_weight))
         probabilities = iter(softmax(scores))
         return [self._prediction(next(probabilities), o.region, o.hand) if o.crop is not None
@@ -185,12 +186,12 @@ class Recognizer:
 class RecognizerStream:
     """Frames of one video or camera, in order: the tracker follows the hand instead of searching every frame."""
 
-    def __init__(self, recognizer: Recognizer):
-        self.recognizer = recognizer
+    def __init__(self, recognizer: Recognizer, adaptive: AdaptiveProfile | None = None):
+        self.recognizer, self.adaptive = recognizer, adaptive
         self.track = HandTrack(recognizer.tracker) if recognizer.tracker is not None else None
 
     def predict(self, frame: np.ndarray) -> Prediction:
-        return self.recognizer.answer([self.observe(frame)])[0]
+        return self.recognizer.answer([self.observe(frame)], self.adaptive)[0]
 
     def observe(self, frame: np.ndarray) -> Observation:
         """The next frame's observation, its hand followed from the last frame's (to answer later, `--adapt`)."""

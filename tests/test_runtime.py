@@ -48,7 +48,7 @@ class ScriptedRecognizer:
     def __init__(self, script):
         self.script = iter(script)
 
-    def stream(self):
+    def stream(self, adapt=False):
         return self
 
     def predict(self, image):

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from asl.runtime.cli import main
-from asl.runtime.signer_profile import ProfileError, SignerProfile
+from asl.runtime.signer_profile import AdaptiveProfile, ProfileError, SignerProfile
 
 CLASSES = ["A", "B", "C", "D"]
 
@@ -51,9 +51,23 @@ def test_adapting_reads_an_unsure_hand_as_the_letter_its_signers_hands_like_it_a
     probabilities[:9] = [0.8, 0.1, 0.05, 0.05]
     probabilities[9] = [0.4, 0.5, 0.05, 0.05]
     log_p = np.log(probabilities)
-    own = SignerProfile.from_readings(hidden, log_p, CLASSES, "abc")
+    own = AdaptiveProfile(CLASSES, 8, "abc").add(hidden, log_p)
     assert own.letters == ["A", "B"] and own.counts[:2].tolist() == [9, 11]
     assert own.adjust(log_p, hidden).argmax(1).tolist() == [0] * 10 + [1] * 10
+
+
+def test_a_live_session_adapts_to_a_letter_only_once_enough_hands_were_read_as_it():
+    """Frames added a few at a time: a letter read on fewer than `min_hands` of them (mostly a misreading, while
+    the signer has shown few letters) is not adapted to; from then on it is, and the sums carry over."""
+    a, b = np.eye(8, dtype=np.float32)[:2]
+    session = AdaptiveProfile(CLASSES, 8, "abc", min_hands=3)
+    read_as = lambda letter, n: np.log(np.tile(np.eye(4, dtype=np.float32)[letter] * 0.9 + 0.025, (n, 1)))
+    assert session.add(np.tile(a, (2, 1)), read_as(0, 2)).letters == []
+    assert session.add(np.tile(b, (1, 1)), read_as(1, 1)).letters == []
+    profile = session.add(np.tile(a, (1, 1)), read_as(0, 1))
+    assert profile.letters == ["A"] and profile.counts.tolist() == [3, 0, 0, 0]
+    assert np.allclose(profile.prototypes[0], a)
+    assert session.add(np.tile(b, (2, 1)), read_as(1, 2)).letters == ["A", "B"]
 
 
 def test_a_profile_round_trips_and_bad_files_fail_in_one_line(tmp_path):
@@ -338,3 +352,34 @@ def test_calibrate_from_a_video_of_a_person_signing_keeps_each_letters_own_pictu
     assert sorted(p.relative_to(keep).as_posix() for p in keep.rglob("*.jpg")) == ["A/1.jpg", "A/2.jpg", "L/1.jpg", "L/2.jpg"]
     assert SignerProfile.load(out).letters == ["A", "L"]
     assert not list(Path(os.environ["ASL_CACHE"]).glob("kept-hands-*"))   # pictures just taken are not cached
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_a_video_read_adapted_answers_every_frame_and_live_types_as_without_at_first(asl_data, tmp_path):
+    """A video of a person at a desk signing O, L, A and B (20 frames each): `predict --adapt` answers each frame, in
+    order, once all are read; `live --adapt`, which adapts to a letter only after 10 hands read as it, types the
+    same text as without in so short a session."""
+    import cv2
+
+    from asl.runtime.sources import image_files
+
+    video = tmp_path / "signing.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for letter in ("O", "L", "A", "B"):
+        for path in image_files(asl_data / "office_person" / letter)[:20]:
+            writer.write(cv2.resize(cv2.imread(str(path)), (320, 240)))
+    writer.release()
+    runner = CliRunner()
+    result = runner.invoke(main, ["predict", str(video), "--adapt", "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 80 and [line["source"] for line in lines] == [f"frame {i}" for i in range(80)]
+    letters = [line["label"] for line in lines]
+    assert sum(got == want for got, want in zip(letters, [c for c in "OLAB" for _ in range(20)])) >= 70
+    typed = {}
+    for args in ([], ["--adapt"]):
+        result = runner.invoke(main, ["live", str(video), "--headless", *args])
+        assert result.exit_code == 0, result.output
+        typed[bool(args)] = result.stdout.strip().splitlines()[-1]
+    assert typed[True] == typed[False] and typed[True].startswith("OLAB")

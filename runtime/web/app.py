@@ -126,10 +126,11 @@ def _spelling(speller: Speller) -> dict:
 
 def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = None, max_bytes: int = MAX_BYTES,
                max_pixels: int = MAX_PIXELS, upload_seconds: float = UPLOAD_SECONDS, bind: str = "127.0.0.1",
-               allow_origins: Sequence[str] = ()) -> FastAPI:
+               allow_origins: Sequence[str] = (), adapt: bool = False) -> FastAPI:
     """The demo around a loaded recognizer. Frames are whole camera pictures: the recognizer's ROI applies,
     as in `asl live`. Each WebSocket spells with its own Speller; images over `max_bytes` or `max_pixels` are
-    refused. Only requests to the names in `allowed_hosts(bind, allow_origins)` are served (`"*"`: any)."""
+    refused. Only requests to the names in `allowed_hosts(bind, allow_origins)` are served (`"*"`: any). With
+    `adapt`, each WebSocket is one signer's session, adapted to as it goes (`Recognizer.stream`)."""
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asl-inference")
     decoders = anyio.CapacityLimiter(DECODERS)
 
@@ -231,7 +232,7 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
         await ws.accept()
         speller, latest = Speller(speller_config), LatestFrame()
         async with anyio.create_task_group() as answering:
-            answering.start_soon(answer, ws, latest, speller, recognizer.stream())
+            answering.start_soon(answer, ws, latest, speller, recognizer.stream(adapt))
             await receive(ws, latest, speller)
             answering.cancel_scope.cancel()
 

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from asl.runtime.commands import load_recognizer, model_options, roi_option, speller_options
+from asl.runtime.commands import live_adapt_option, load_recognizer, model_options, roi_option, speller_options
 from asl.runtime.spelling import SpellerConfig
 
 
@@ -28,7 +28,8 @@ def _origins(ctx, param, values):
               help="Also serve pages of this origin, e.g. https://asl.example.org (repeatable; '*' allows any). "
                    "By default only localhost, 127.0.0.1, [::1] and --host are served (DNS rebinding).")
 @speller_options
-def serve(model, provider, strict, threads, profile, hand, roi, host, port, allow_origins, hold, window, min_prob):
+@live_adapt_option
+def serve(model, provider, strict, threads, profile, hand, roi, host, port, allow_origins, hold, window, min_prob, adapt):
     """Serve a web page that reads signs from the webcam and fingerspells them.
 
     The page sends camera frames to this server, which names the sign in the region of interest
@@ -42,8 +43,10 @@ def serve(model, provider, strict, threads, profile, hand, roi, host, port, allo
         raise click.ClickException(f"`asl serve` needs {err.name}: pip install 'asl-edge[serve]'") from None
 
     recognizer = load_recognizer(model, provider, strict, threads, roi, hand, profile)
+    if adapt:
+        recognizer.adaptive_profile()   # one line now when the model cannot adapt
     app = create_app(recognizer, SpellerConfig(window=window, hold=hold, min_probability=min_prob), bind=host,
-                     allow_origins=allow_origins)
+                     allow_origins=allow_origins, adapt=adapt)
     click.echo(f"open http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}/ (Ctrl+C to stop)", err=True)
     # A WebSocket message is read whole before the app sees it: bound it near the app's own limit.
     uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=2 * MAX_BYTES)
