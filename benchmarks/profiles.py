@@ -138,14 +138,13 @@ def markdown(report: dict) -> str:
              "(landmarks alone in brackets); the profile is made of the first pictures of "
              + ("each letter" if report["letters"] == "all" else "each of " + ", ".join(report["letters"]))
              + " (`asl bench-profile`, benchmarks/profiles.py).", "",
-             "Where the table below says adapted: the same, with the set read as one signer's pictures "
-             "(`--adapt`: every picture with a hand read again with the profile of the set's own hands, each standing "
-             "for the letter it was first read as; no labels).", "",
              f"| held-out set | pictures | {head} |", "| --- | ---: |" + " ---: |" * len(columns)]
     for r in report["rows"] + [{"set": "**mean**", "val": "", **report["mean"]}]:
         cells = " | ".join(f"{100 * r[c]['fused']:.1f}% ({100 * r[c]['landmarks']:.1f}%)" for c in columns)
         lines.append(f"| {r['set']} | {r['val']} | {cells} |")
-    lines += ["", "Adapted to the signer (`--adapt`, no labels), fused int8:", "",
+    lines += ["", "Adapted to the signer (`--adapt`, no labels), fused int8: the same, with the set read as one signer's "
+              "pictures, as `asl predict --adapt` reads a folder (every picture with a hand read again with the profile "
+              "of the set's own hands, each standing for the letter it was first read as):", "",
               f"| held-out set | {head} |", "| --- |" + " ---: |" * len(columns)]
     for r in report["rows"] + [{"set": "**mean**", **report["mean"]}]:
         lines.append(f"| {r['set']} | " + " | ".join(f"{100 * r[c]['adapted']:.1f}%" for c in columns) + " |")
