@@ -25,8 +25,8 @@ from asl.data.split import frame_block_split
 from asl.runtime.landmark_classifier import fuse, fuse_adapted, partner_path
 from asl.runtime.progress import Progress
 from asl.runtime.recognizer import CROP_MARGIN, NO_HAND, Recognizer
-from asl.runtime.signer_profile import MIN_LIVE_HANDS
 from asl.runtime.scoring import answers_where_found
+from asl.runtime.signer_profile import MIN_LIVE_HANDS
 from asl.runtime.tracker import HandTracker
 
 VAL_FRACTION = 0.2   # as training's frame-block split

@@ -61,7 +61,10 @@ def test_a_live_session_adapts_to_a_letter_only_once_enough_hands_were_read_as_i
     the signer has shown few letters) is not adapted to; from then on it is, and the sums carry over."""
     a, b = np.eye(8, dtype=np.float32)[:2]
     session = AdaptiveProfile(CLASSES, 8, "abc", min_hands=3)
-    read_as = lambda letter, n: np.log(np.tile(np.eye(4, dtype=np.float32)[letter] * 0.9 + 0.025, (n, 1)))
+
+    def read_as(letter, n):
+        return np.log(np.tile(np.eye(4, dtype=np.float32)[letter] * 0.9 + 0.025, (n, 1)))
+
     assert session.add(np.tile(a, (2, 1)), read_as(0, 2)).letters == []
     assert session.add(np.tile(b, (1, 1)), read_as(1, 1)).letters == []
     profile = session.add(np.tile(a, (1, 1)), read_as(0, 1))
