@@ -26,7 +26,7 @@ COMMANDS = {
     "bench-hands": ("asl.benchmarks.cli:bench_hands", "Hand tracker speed, frame → letter with tracking, beside MediaPipe's pipeline."),
     "bench-words": ("asl.benchmarks.cli:bench_words", "Fingerspelled words built from image sets: words typed exactly, letters dropped/inserted."),
     "bench-val": ("asl.benchmarks.cli:bench_val", "Validation report: fused and each classifier alone, per set, with confusion matrices."),
-    "bench-profile": ("asl.benchmarks.cli:bench_profile", "What a profile and --adapt gain on signers the models never saw (leave-one-set-out rows)."),
+    "bench-profile": ("asl.benchmarks.cli:bench_profile", "What a profile and --adapt gain on signers never seen (leave-one-set-out rows)."),
     "serve": ("asl.runtime.web.cli:serve", "Browser demo: a local web page that reads signs from the webcam."),
 }
 
