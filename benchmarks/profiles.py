@@ -100,7 +100,7 @@ def live_scores(classifier, hands, labels, train, crop, everyone, top1, reads_em
     has grown after each of `LIVE_HANDS` hands (`session_order`, seeds averaged)."""
     rows = {r: i for i, r in enumerate(everyone)}
     inputs = hands.classifier_inputs(everyone, reads_embedding)
-    shape, hidden = classifier.log_probabilities(*inputs), classifier.hidden(*inputs)
+    shape, hidden = classifier.read(*inputs)
     first = fuse(crop, shape, classifier.fusion_weight)
     in_val = np.isin(everyone, train, invert=True)
     result = {}

@@ -91,15 +91,17 @@ def run_hand_bench(cfg: HandBenchConfig, progress: Progress = lambda line: None)
     # The video mirrored: a signer's other hand, whose embedding the landmark classifier reads from its crop
     # mirrored (one more landmark-model run a frame).
     mirrored = [cv2.flip(frame, 1) for frame in frames]
-    for detector, landmarks, video in (("full", "full", "as filmed"), ("full", "full", "mirrored"),
-                                       ("lite", "lite", "as filmed"), ("full", "lite", "as filmed")):
+    # And once adapting to the signer as `live --adapt` does (the classifier's hidden layer read and compared too).
+    for detector, landmarks, video, adapt in (("full", "full", "as filmed", False), ("full", "full", "mirrored", False),
+                                              ("full", "full", "as filmed", True), ("lite", "lite", "as filmed", False),
+                                              ("full", "lite", "as filmed", False)):
         frames_here = mirrored if video == "mirrored" else frames
         tracker = HandTracker(detector, landmarks, provider="cpu", threads=cfg.threads)
         recognizer = Recognizer(cfg.model, provider="cpu", threads=cfg.threads, tracker=tracker)
         holder = {}
 
         def reset():
-            holder["stream"] = recognizer.stream()
+            holder["stream"] = recognizer.stream(adapt)
             tracker.detections = 0
 
         reset()
@@ -109,7 +111,7 @@ def run_hand_bench(cfg: HandBenchConfig, progress: Progress = lambda line: None)
         hands = [holder["stream"].predict(f).hand for f in frames_here]
         found = [h for h in hands if h is not None]
         detect_all = _per_frame(lambda f: recognizer.predict_batch([f]), frames_here, None, cfg.min_seconds)
-        row = {"models": f"{detector} detector, {landmarks} landmarks", "video": video,
+        row = {"models": f"{detector} detector, {landmarks} landmarks" + (", --adapt" if adapt else ""), "video": video,
                "tracking_p50_ms": tracking["p50_ms"],
                "tracking_fps": 1000 / tracking["p50_ms"], "tracking_p90_ms": tracking["p90_ms"],
                "detect_every_frame_p50_ms": detect_all["p50_ms"], "hand_found": len(found) / len(frames),

@@ -135,8 +135,15 @@ class LandmarkClassifier:
         right hand gives them, or None where the tracker gives none: the joints alone)."""
         if self.profile is None:
             return log_softmax(self.session.run([OUTPUT_NAME], self._feeds(landmarks, world, left, embeddings))[0].astype(np.float32))
+        return self.read(landmarks, world, left, embeddings)[0]
+
+    def read(self, landmarks: np.ndarray, world: np.ndarray, left: np.ndarray,
+             embeddings: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(`log_probabilities`, `hidden`) of N hands in one run: what a profile or `--adapt` reads."""
+        self.require_profiles()
         logits, hidden = self.session.run([OUTPUT_NAME, HIDDEN_NAME], self._feeds(landmarks, world, left, embeddings))
-        return self.profile.adjust(log_softmax(logits), hidden)
+        log_probabilities = log_softmax(logits.astype(np.float32))
+        return (log_probabilities if self.profile is None else self.profile.adjust(log_probabilities, hidden)), hidden
 
     def hidden(self, landmarks: np.ndarray, world: np.ndarray, left: np.ndarray,
                embeddings: np.ndarray | None = None) -> np.ndarray:
@@ -159,8 +166,7 @@ def fuse_adapted(crop_logits: np.ndarray, classifier: LandmarkClassifier, adapti
     user's own profile, if the classifier has one)."""
     if adaptive is None:
         adaptive = classifier.adaptive_profile()
-    shape = classifier.log_probabilities(landmarks, world, left, embeddings)
-    hidden = classifier.hidden(landmarks, world, left, embeddings)
+    shape, hidden = classifier.read(landmarks, world, left, embeddings)
     own = adaptive.add(hidden, fuse(crop_logits, shape, classifier.fusion_weight))
     return fuse(crop_logits, own.adjust(shape, hidden), classifier.fusion_weight)
 
