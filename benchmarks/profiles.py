@@ -85,24 +85,25 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
 
     report = {"set": image_set.name, "model": str(model), "val": int(len(val)), "none": scores()}
     train = train[hands.found[train]]
+    session = train   # live --adapt: the signer's whole training part, whatever letters a profile shows
     if letters:
         train = train[np.isin(labels[train], [CLASSES.index(letter) for letter in letters])]
     for k in per_letter:
         classifier.use_profile(profile_of(classifier, hands, first_per_letter(labels, train, k), labels, reads_embedding))
         report[f"first {k}"] = scores()
     classifier.use_profile(None)
-    report["live"] = live_scores(classifier, hands, labels, train, crop, everyone, top1, reads_embedding)
+    report["live"] = live_scores(classifier, hands.classifier_inputs(everyone, reads_embedding), labels, session, crop,
+                                 everyone, in_val, top1)
     return report
 
 
-def live_scores(classifier, hands, labels, train, crop, everyone, top1, reads_embedding) -> dict:
-    """`live --adapt`: the validation part read with the adaptive profile a session of the training part's hands
-    has grown after each of `LIVE_HANDS` hands (`session_order`, seeds averaged)."""
+def live_scores(classifier, inputs, labels, train, crop, everyone, in_val, top1) -> dict:
+    """`live --adapt`: the validation part (`in_val` of `everyone`) read with the adaptive profile a session of
+    the training part's hands (`train`) has grown after each of `LIVE_HANDS` hands (`session_order`, seeds
+    averaged)."""
     rows = {r: i for i, r in enumerate(everyone)}
-    inputs = hands.classifier_inputs(everyone, reads_embedding)
     shape, hidden = classifier.read(*inputs)
     first = fuse(crop, shape, classifier.fusion_weight)
-    in_val = np.isin(everyone, train, invert=True)
     result = {}
     for n in LIVE_HANDS:
         reached = []
