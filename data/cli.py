@@ -81,6 +81,8 @@ def evaluate(data_dir, model, provider, threads, hand, landmarks, profile, adapt
 @click.argument("data_dir", type=click.Path(path_type=Path), required=False)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The profile file to write (.npz), for --profile of predict, live, serve and eval.")
+@click.option("--add", is_flag=True,
+              help="Add these pictures to the profile already in --out (letters shown again average all their pictures).")
 @click.option("--camera", default=None, metavar="SOURCE",
               help="Sign the letters now instead, one after another as asked: camera index, video, GStreamer pipeline or picamera2.")
 @click.option("--letter", "letters", multiple=True, type=click.Choice(CLASSES, case_sensitive=False), metavar="LETTER",
@@ -98,7 +100,7 @@ def evaluate(data_dir, model, provider, threads, hand, landmarks, profile, adapt
                    "(default: the bundled one).")
 @provider_option
 @threads_option
-def calibrate(data_dir, out, camera, letters, per_letter, settle, keep, headless, model, provider, threads):
+def calibrate(data_dir, out, add, camera, letters, per_letter, settle, keep, headless, model, provider, threads):
     """A signer profile of your own signs: from DATA_DIR, a few pictures a letter in class folders (A/, B/, …), or
     signed now in front of --camera. Letters you sign your own way are then read as you sign them (--profile)."""
     import contextlib
@@ -109,16 +111,20 @@ def calibrate(data_dir, out, camera, letters, per_letter, settle, keep, headless
     from asl.runtime.cli import progress_bars
     from asl.runtime.files import check_output_dir, check_writable
     from asl.runtime.landmark_classifier import LandmarkClassifier, LandmarkModelError, partner_path
+    from asl.runtime.signer_profile import SignerProfile
     from asl.runtime.tracker import HandTracker
 
     if (data_dir is None) == (camera is None):
         raise click.UsageError("give a folder of your signs, or --camera SOURCE to sign them now (one of the two)")
     check_writable(out)
+    kept = SignerProfile.load(out) if add and out.exists() else None   # one line now if it is not a profile
     path = partner_path(model if model is not None else MODELS_DIR / "asl.onnx")
     if not path.is_file():
         raise LandmarkModelError(f"no landmark classifier beside {model}: {path} not found")
     classifier = LandmarkClassifier(path, provider, threads)
     classifier.require_profiles()
+    if kept is not None:
+        classifier.check_profile(kept)   # before the tracking, not after it
     tracker = HandTracker(provider=provider, threads=1)
     with contextlib.ExitStack() as stack:
         if camera is not None:
@@ -127,6 +133,8 @@ def calibrate(data_dir, out, camera, letters, per_letter, settle, keep, headless
                       or [c for c in classifier.classes if c != "nothing"], per_letter or 3, settle, data_dir, headless)
             per_letter = None
         profile = build_profile(data_dir, classifier, tracker, per_letter, progress=progress_bars(), use_cache=camera is None)
+    if kept is not None:
+        profile = kept.merged(profile)
     profile.save(out)
     shown = ", ".join(f"{c} {n}" for c, n in zip(profile.classes, profile.counts) if n)
     click.echo(f"wrote {out}: {len(profile.letters)} signs ({shown}) for {path}")

@@ -91,14 +91,17 @@ class LandmarkClassifier:
         self.profile: SignerProfile | None = None
 
     def use_profile(self, profile: SignerProfile | None) -> None:
-        """Read every hand with this user's profile (None: without one); refused, in one line, when the
-        profile was made with another classifier or this file cannot take one."""
+        """Read every hand with this user's profile (None: without one)."""
         if profile is not None:
-            self.require_profiles()
-            if profile.classifier != self.fingerprint or profile.classes != self.classes:
-                raise ProfileError(f"the signer profile was made with another landmark classifier than {self.path}: "
-                                   "make it again with `asl calibrate` and this model")
+            self.check_profile(profile)
         self.profile = profile
+
+    def check_profile(self, profile: SignerProfile) -> None:
+        """One clear line when `profile` was made with another classifier or this file cannot take one."""
+        self.require_profiles()
+        if profile.classifier != self.fingerprint or profile.classes != self.classes:
+            raise ProfileError(f"the signer profile was made with another landmark classifier than {self.path}: "
+                               "make it again with `asl calibrate` and this model")
 
     @functools.cached_property
     def fingerprint(self) -> str:

@@ -62,6 +62,16 @@ class SignerProfile:
         np.add.at(prototypes, labels, hidden)
         return cls(list(classes), _unit(prototypes) * (counts > 0)[:, None], counts.astype(np.int64), classifier)
 
+    def merged(self, other: "SignerProfile") -> "SignerProfile":
+        """This profile with `other`'s pictures added (`asl calibrate --add`): a letter in one of them keeps its
+        prototype, a letter in both averages the two by their picture counts."""
+        if other.classifier != self.classifier or other.classes != self.classes:
+            raise ProfileError("the two signer profiles were made with different landmark classifiers: make the new one "
+                               "with the model that made the first")
+        counts = self.counts + other.counts
+        summed = self.prototypes * self.counts[:, None] + other.prototypes * other.counts[:, None]
+        return SignerProfile(self.classes, _unit(summed) * (counts > 0)[:, None], counts, self.classifier)
+
     @property
     def letters(self) -> list[str]:
         """The classes the user showed."""

@@ -73,6 +73,18 @@ def test_a_live_session_adapts_to_a_letter_only_once_enough_hands_were_read_as_i
     assert session.add(np.tile(b, (2, 1)), read_as(1, 2)).letters == ["A", "B"]
 
 
+def test_profiles_add_up_by_their_pictures_and_refuse_another_classifiers():
+    a, b, c = np.eye(8, dtype=np.float32)[:3]
+    first = SignerProfile.from_hidden(np.stack([a, a, a, b]), np.array([0, 0, 0, 1]), CLASSES, "abc")
+    later = SignerProfile.from_hidden(np.stack([c, b]), np.array([0, 2]), CLASSES, "abc")
+    both = first.merged(later)
+    assert both.letters == ["A", "B", "C"] and both.counts.tolist() == [4, 1, 1, 0]
+    assert np.allclose(both.prototypes[0], (3 * a + c) / np.linalg.norm(3 * a + c), atol=1e-6)
+    assert np.allclose(both.prototypes[1], b) and np.allclose(both.prototypes[2], b) and not both.prototypes[3].any()
+    with pytest.raises(ProfileError, match="different landmark classifiers"):
+        first.merged(SignerProfile.from_hidden(c[None], np.array([0]), CLASSES, "xyz"))
+
+
 def test_a_profile_round_trips_and_bad_files_fail_in_one_line(tmp_path):
     rng = np.random.default_rng(2)
     profile = profile_of({0: rng.normal(size=8), 2: rng.normal(size=8)})
@@ -190,6 +202,9 @@ def test_calibrate_on_real_signs_writes_a_profile_that_eval_reads(asl_data, tmp_
     assert result.exit_code == 0, result.output
     assert "5 signs (A 1, E 1, L 1, O 1, S 1)" in result.output
     assert SignerProfile.load(out).letters == ["A", "E", "L", "O", "S"]
+    again = runner.invoke(main, ["calibrate", str(first), "--per-letter", "2", "--add", "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert "5 signs (A 3, E 3, L 3, O 3, S 3)" in again.output
     scores = {}
     for args in ([], ["--profile", str(out)]):
         result = runner.invoke(main, ["eval", str(later), "--json", *args])
