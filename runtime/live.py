@@ -77,7 +77,8 @@ def run_live(source: Source, recognizer, speller: Speller, show: bool = True, sa
             last = now
             if not (show or save):
                 continue
-            image = annotate(frame.image, prediction, fps, speller.text, speller.progress, speller.candidate)
+            status = f"adapted to {len(stream.adaptive.letters)} signs" if stream.adaptive is not None else ""
+            image = annotate(frame.image, prediction, fps, speller.text, speller.progress, speller.candidate, status)
             if save:
                 if video is None:
                     video = _VideoFile(Path(save), source.fps, (image.shape[1], image.shape[0]))

@@ -25,9 +25,10 @@ def draw_hand(image: np.ndarray, hand: Hand, scale: float) -> None:
 
 
 def annotate(frame: np.ndarray, prediction: Prediction, fps: float,
-             text: str, hold: float = 0.0, candidate: str | None = None) -> np.ndarray:
+             text: str, hold: float = 0.0, candidate: str | None = None, status: str = "") -> np.ndarray:
     """A copy of `frame` with the region read (the hand's box or the fixed box) and the hand's skeleton, the sign,
-    its probability, FPS, the typed text, and the speller's candidate with its hold bar (how close it is to being typed)."""
+    its probability, FPS (and `status` beside it), the typed text, and the speller's candidate with its hold bar (how
+    close it is to being typed)."""
     out = frame.copy()
     height, width = out.shape[:2]
     scale = max(0.5, width / 960)
@@ -44,7 +45,7 @@ def annotate(frame: np.ndarray, prediction: Prediction, fps: float,
         _text(out, candidate, (x0 + int(10 * scale), y1 - int(16 * scale)), 0.9 * scale, AMBER)
     _text(out, prediction.label, (x0 + int(10 * scale), y0 + int(60 * scale)), 2.0 * scale, GREEN, max(2, int(3 * scale)))
     _text(out, f"{prediction.probability:.0%}", (x0 + int(10 * scale), y0 + int(95 * scale)), 0.8 * scale, WHITE)
-    _text(out, f"{fps:.1f} FPS", (int(10 * scale), int(30 * scale)), 0.8 * scale, WHITE)
+    _text(out, f"{fps:.1f} FPS" + (f"  {status}" if status else ""), (int(10 * scale), int(30 * scale)), 0.8 * scale, WHITE)
     bar = int(44 * scale)
     cv2.rectangle(out, (0, height - bar), (width, height), BLACK, -1)
     _text(out, (text[-40:] or " ") + "_", (int(10 * scale), height - int(12 * scale)), 1.0 * scale, WHITE)

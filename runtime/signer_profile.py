@@ -128,6 +128,11 @@ class AdaptiveProfile:
         self.sums = np.zeros((len(classes), hidden_size), np.float32)
         self.counts = np.zeros(len(classes), np.int64)
 
+    @property
+    def letters(self) -> list[str]:
+        """The letters adapted to so far."""
+        return [c for c, n in zip(self.classes, self.counts) if n >= self.min_hands]
+
     def add(self, hidden: np.ndarray, scores: np.ndarray) -> SignerProfile:
         """Add N hands (N×H hidden layers) read as the best of their N×classes `scores`; the profile so far."""
         labels = np.asarray(scores).argmax(1)

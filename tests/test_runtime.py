@@ -44,6 +44,7 @@ class ScriptedRecognizer:
     """Stands in for the model: returns a scripted label per frame, read from the whole frame."""
 
     roi = None
+    adaptive = None   # as a stream without --adapt
 
     def __init__(self, script):
         self.script = iter(script)
