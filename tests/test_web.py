@@ -259,3 +259,26 @@ def test_page_reads_signs_from_the_camera_and_types_them(chromium, recognizer, t
         assert chromium.save_screenshot(str(screenshot))
         chromium.find_element(By.ID, "clear").click()  # "AB" comes back only after a whole loop of the video
         wait.until(lambda page: "AB" not in page.find_element(By.ID, "text").text)
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_each_page_adapts_to_its_own_signer_and_says_how_far(asl_data):
+    """`serve --adapt`: a page's session adapts to a sign once 10 of its hands were read as it; another page starts
+    its own session."""
+    from asl.runtime.signer_profile import MIN_LIVE_HANDS
+    from asl.runtime.sources import image_files
+
+    recognizer = Recognizer(provider="cpu", threads=1)
+    pictures = [cv2.imread(str(p)) for p in image_files(asl_data / "office_person" / "A")[:MIN_LIVE_HANDS + 2]]
+    with TestClient(create_app(recognizer, SPELL, allow_origins=TESTSERVER, adapt=True)) as client:
+        assert client.get("/api/info").json()["adapt"] is True
+        with client.websocket_connect("/ws") as first, client.websocket_connect("/ws") as second:
+            answers = []
+            for picture in pictures:
+                first.send_bytes(jpeg(picture))
+                answers.append(first.receive_json())
+            assert all(a["label"] == "A" for a in answers)
+            assert [a["adapted"] for a in answers] == [0] * (MIN_LIVE_HANDS - 1) + [1] * 3
+            second.send_bytes(jpeg(pictures[0]))
+            assert second.receive_json()["adapted"] == 0

@@ -138,6 +138,9 @@ function showAnswer(event) {
     $("letter").textContent = answer.label;
     $("letter").classList.toggle("word", answer.label.length > 1);
     $("probability").textContent = `${Math.round(answer.probability * 100)}%`;
+    if ("adapted" in answer) {
+      $("adapted").textContent = `${answer.adapted} signs`;
+    }
     setStatus(ready);
   }
   $("text").textContent = answer.text;
@@ -173,7 +176,8 @@ async function copyText(button) {
 
 async function start() {
   info = await (await fetch("api/info")).json();
-  ready = `Reading signs with the ${info.precision} model on ${info.provider}.`;
+  ready = `Reading signs with the ${info.precision} model on ${info.provider}${info.adapt ? ", adapting to you as you sign" : ""}.`;
+  document.querySelectorAll(".adapting").forEach((element) => { element.hidden = !info.adapt; });
   if (!navigator.mediaDevices?.getUserMedia) {
     setStatus("The browser offers no camera here: open the page on localhost or over https.", true);
     return;

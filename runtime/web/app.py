@@ -163,7 +163,8 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
         """What the page needs to draw the region of interest and size the frames it sends."""
         return {"classes": recognizer.classes, "input_size": recognizer.input_size,
                 "roi": list(recognizer.roi) if recognizer.roi else None, "hand": recognizer.hand_mode,
-                "connections": HAND_CONNECTIONS, "provider": recognizer.provider, "precision": recognizer.info.precision}
+                "connections": HAND_CONNECTIONS, "provider": recognizer.provider, "precision": recognizer.info.precision,
+                "adapt": adapt}
 
     @app.post("/api/predict")
     async def predict_image(request: Request):
@@ -223,12 +224,13 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
                     await ws.send_json({"error": str(err)})
                     continue
                 committed = speller.update(prediction, arrived)
-                await ws.send_json({**prediction.to_dict(), **_spelling(speller), "committed": committed})
+                adapted = {"adapted": len(stream.adaptive.letters)} if stream.adaptive is not None else {}
+                await ws.send_json({**prediction.to_dict(), **_spelling(speller), "committed": committed, **adapted})
 
     @app.websocket("/ws")
     async def spell(ws: WebSocket):
-        """Binary messages are camera frames, each answered with the prediction and the text typed so far;
-        the text message "clear" empties the text."""
+        """Binary messages are camera frames, each answered with the prediction and the text typed so far (and, with
+        `adapt`, how many signs this page's session has adapted to); the text message "clear" empties the text."""
         await ws.accept()
         speller, latest = Speller(speller_config), LatestFrame()
         async with anyio.create_task_group() as answering:
