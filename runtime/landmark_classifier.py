@@ -133,20 +133,22 @@ class LandmarkClassifier:
         return False
 
     def log_probabilities(self, landmarks: np.ndarray, world: np.ndarray, left: np.ndarray,
-                          embeddings: np.ndarray | None = None) -> np.ndarray:
+                          embeddings: np.ndarray | None = None, profile: SignerProfile | None = None) -> np.ndarray:
         """N×classes log-probabilities for N hands (landmarks as the tracker gives them; `embeddings` N×D as a
-        right hand gives them, or None where the tracker gives none: the joints alone)."""
-        if self.profile is None:
+        right hand gives them, or None where the tracker gives none: the joints alone), read with `profile`
+        (a browser page's own) or else the classifier's."""
+        if (profile or self.profile) is None:
             return log_softmax(self.session.run([OUTPUT_NAME], self._feeds(landmarks, world, left, embeddings))[0].astype(np.float32))
-        return self.read(landmarks, world, left, embeddings)[0]
+        return self.read(landmarks, world, left, embeddings, profile)[0]
 
-    def read(self, landmarks: np.ndarray, world: np.ndarray, left: np.ndarray,
-             embeddings: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def read(self, landmarks: np.ndarray, world: np.ndarray, left: np.ndarray, embeddings: np.ndarray | None = None,
+             profile: SignerProfile | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(`log_probabilities`, `hidden`) of N hands in one run: what a profile or `--adapt` reads."""
         self.require_profiles()
+        profile = profile or self.profile
         logits, hidden = self.session.run([OUTPUT_NAME, HIDDEN_NAME], self._feeds(landmarks, world, left, embeddings))
         log_probabilities = log_softmax(logits.astype(np.float32))
-        return (log_probabilities if self.profile is None else self.profile.adjust(log_probabilities, hidden)), hidden
+        return (log_probabilities if profile is None else profile.adjust(log_probabilities, hidden)), hidden
 
     def hidden(self, landmarks: np.ndarray, world: np.ndarray, left: np.ndarray,
                embeddings: np.ndarray | None = None) -> np.ndarray:
@@ -163,13 +165,14 @@ class LandmarkClassifier:
 
 
 def fuse_adapted(crop_logits: np.ndarray, classifier: LandmarkClassifier, adaptive: AdaptiveProfile | None,
-                 landmarks: np.ndarray, world: np.ndarray, left: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
+                 landmarks: np.ndarray, world: np.ndarray, left: np.ndarray, embeddings: np.ndarray | None = None,
+                 profile: SignerProfile | None = None) -> np.ndarray:
     """`fuse` for N hands of one signer, adapted to them without labels (`--adapt`): read once, added to the
     signer's `adaptive` profile (None: a new one of these N hands alone), then read again with it (on top of the
-    user's own profile, if the classifier has one)."""
+    user's own profile: `profile`, or else the classifier's)."""
     if adaptive is None:
         adaptive = classifier.adaptive_profile()
-    shape, hidden = classifier.read(landmarks, world, left, embeddings)
+    shape, hidden = classifier.read(landmarks, world, left, embeddings, profile)
     own = adaptive.add(hidden, fuse(crop_logits, shape, classifier.fusion_weight))
     return fuse(crop_logits, own.adjust(shape, hidden), classifier.fusion_weight)
 

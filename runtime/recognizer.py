@@ -138,7 +138,7 @@ class Recognizer:
 
     def observe(self, frame: np.ndarray, hand: Hand | None) -> Observation:
         """What the classifiers read of one frame (its hand as `tracker` found it, or None): the frame itself is
-        not kept, so a whole video's observations fit in memory for `answer(..., adapt=True)`."""
+        not kept, so a whole video's observations fit in memory for `answer(..., adaptive)`."""
         if self.tracker is None:
             return Observation(self.prepare(frame), roi_box(frame.shape, self.roi))
         if hand is None:
@@ -154,22 +154,31 @@ class Recognizer:
             raise ModelError("--adapt needs the tracked hand and its landmark classifier (not --hand box or --landmarks none)")
         return self.landmarks.adaptive_profile(min_hands)
 
-    def answer(self, observations: Sequence[Observation], adaptive: AdaptiveProfile | None = None) -> list[Prediction]:
-        """Predictions for observed frames, classified in one batch. With an `adaptive` profile, the frames are one
-        signer's: their hands are added to it and read adapted to it, no labels used (`fuse_adapted`; a whole
-        folder in one call, or a camera's frames one call at a time)."""
+    def answer(self, observations: Sequence[Observation], adaptive: AdaptiveProfile | None = None,
+               profile: SignerProfile | None = None) -> list[Prediction]:
+        """Predictions for observed frames, classified in one batch, with `profile` (a browser page's own) or else
+        the recognizer's. With an `adaptive` profile, the frames are one signer's: their hands are added to it and
+        read adapted to it, no labels used (`fuse_adapted`; a whole folder in one call, or a camera's frames one
+        call at a time)."""
         read = [o for o in observations if o.crop is not None]
         scores = self.logits(np.stack([o.crop for o in read])) if read else np.zeros((0, len(self.classes)), np.float32)
-        hands = [o.hand for o in read if o.hand is not None]
-        if self.landmarks is not None and hands:
-            inputs = (np.stack([h.landmarks for h in hands]), np.stack([h.world for h in hands]),
-                      np.array([h.left for h in hands]),
-                      np.stack([o.embedding for o in read]) if self._reads_embedding else None)
-            scores = (fuse_adapted(scores, self.landmarks, adaptive, *inputs) if adaptive is not None
-                      else fuse(scores, self.landmarks.log_probabilities(*inputs), self.landmarks.fusion_weight))
+        if self.landmarks is not None and any(o.hand is not None for o in read):
+            inputs = self._hands(read)
+            scores = (fuse_adapted(scores, self.landmarks, adaptive, *inputs, profile=profile) if adaptive is not None
+                      else fuse(scores, self.landmarks.log_probabilities(*inputs, profile=profile), self.landmarks.fusion_weight))
         probabilities = iter(softmax(scores))
         return [self._prediction(next(probabilities), o.region, o.hand) if o.crop is not None
                 else Prediction(NO_HAND, 1.0, [(NO_HAND, 1.0)], None, None) for o in observations]
+
+    def hidden(self, observations: Sequence[Observation]) -> np.ndarray:
+        """The landmark classifier's hidden layer for the observations with a hand (what a profile is made of)."""
+        return self.landmarks.hidden(*self._hands([o for o in observations if o.hand is not None]))
+
+    def _hands(self, observations: Sequence[Observation]) -> tuple:
+        """The landmark classifier's inputs for observations that all hold a hand."""
+        hands = [o.hand for o in observations]
+        return (np.stack([h.landmarks for h in hands]), np.stack([h.world for h in hands]), np.array([h.left for h in hands]),
+                np.stack([o.embedding for o in observations]) if self._reads_embedding else None)
 
     def predict(self, image: np.ndarray | str | os.PathLike) -> Prediction:
         """Prediction for one BGR frame or image file."""
@@ -184,16 +193,19 @@ class Recognizer:
 
 
 class RecognizerStream:
-    """Frames of one video or camera, in order: the tracker follows the hand instead of searching every frame."""
+    """Frames of one video or camera, in order: the tracker follows the hand instead of searching every frame.
+    `profile` (None: the recognizer's) is this stream's own, e.g. one a browser page was taught (`SignTeaching`)."""
 
     def __init__(self, recognizer: Recognizer, adaptive: AdaptiveProfile | None = None):
         self.recognizer, self.adaptive = recognizer, adaptive
         self.track = HandTrack(recognizer.tracker) if recognizer.tracker is not None else None
+        self.profile: SignerProfile | None = None
+        self.last: Observation | None = None   # the last frame predicted
 
     def predict(self, frame: np.ndarray) -> Prediction:
-        return self.recognizer.answer([self.observe(frame)], self.adaptive)[0]
+        self.last = self.observe(frame)
+        return self.recognizer.answer([self.last], self.adaptive, self.profile)[0]
 
     def observe(self, frame: np.ndarray) -> Observation:
         """The next frame's observation, its hand followed from the last frame's (to answer later, `--adapt`)."""
         return self.recognizer.observe(frame, self.track.update(frame) if self.track is not None else None)
-

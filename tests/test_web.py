@@ -282,3 +282,51 @@ def test_each_page_adapts_to_its_own_signer_and_says_how_far(asl_data):
             assert [a["adapted"] for a in answers] == [0] * (MIN_LIVE_HANDS - 1) + [1] * 3
             second.send_bytes(jpeg(pictures[0]))
             assert second.receive_json()["adapted"] == 0
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_a_page_taught_its_signers_own_letters_reads_them_so_and_other_pages_do_not(asl_data):
+    """grey_wall's signer makes H and U as another alphabet does (the bundled models read them as U and B). The page
+    says "teach H", the signer holds H (2 s to form it, then 3 pictures); the same for U: from then on that page
+    reads them as taught, another page as before, and "forget" undoes it."""
+    from asl.runtime.sources import image_files
+
+    recognizer = Recognizer(provider="cpu", threads=1)
+    pictures = {letter: [cv2.imread(str(p)) for p in image_files(asl_data / "grey_wall" / letter)] for letter in "HU"}
+    later = {letter: [jpeg(im) for im in ims[10:40:6]] for letter, ims in pictures.items()}
+
+    def read(ws, frames):
+        answers = []
+        for frame in frames:
+            ws.send_bytes(frame)
+            answers.append(ws.receive_json())
+        return answers
+
+    with TestClient(create_app(recognizer, SPELL, allow_origins=TESTSERVER)) as client:
+        assert client.get("/api/info").json()["teach"] is True
+        with client.websocket_connect("/ws") as page, client.websocket_connect("/ws") as other:
+            assert {a["label"] for a in read(page, later["H"])} == {"U"}
+            for letter in "HU":
+                page.send_text(f"teach {letter}")
+                assert page.receive_json()["teaching"] == {"letter": letter, "kept": 0, "of": 3, "taking": False}
+                answers = read(page, [jpeg(pictures[letter][i % 3]) for i in range(40)])
+                done = next(i for i, a in enumerate(answers) if a.get("teaching", 1) is None)
+                assert answers[done - 1]["teaching"] == {"letter": letter, "kept": 2, "of": 3, "taking": True}
+                assert not any("teaching" in a for a in answers[done + 1:])
+            assert answers[done]["taught"] == ["H", "U"]
+            assert {a["label"] for a in read(page, later["H"])} == {"H"}
+            assert {a["label"] for a in read(page, later["U"])} == {"U"}
+            assert {a["label"] for a in read(other, later["H"])} == {"U"}
+            page.send_text("teach ?")
+            assert "cannot teach '?'" in page.receive_json()["error"]
+            page.send_text("forget")
+            assert page.receive_json() == {"teaching": None, "taught": []}
+            assert {a["label"] for a in read(page, later["H"])} == {"U"}
+
+
+def test_a_page_of_the_fixed_box_cannot_be_taught(client):
+    assert client.get("/api/info").json()["teach"] is False
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text("teach A")
+        assert "cannot be taught signs" in ws.receive_json()["error"]

@@ -118,8 +118,21 @@ function tick(now) {
   }
 }
 
+// What the server says while the page is taught a sign ("teach A"), and which signs it has been taught.
+function showTeaching(answer) {
+  if (answer.teaching) {
+    const { letter, kept, of, taking } = answer.teaching;
+    $("teaching").textContent = taking ? `Hold ${letter}: ${kept} of ${of} pictures taken…` : `Form ${letter} with your hand in view…`;
+  } else if ("taught" in answer) {
+    $("teaching").textContent = answer.taught.length ? `Your own signs: ${answer.taught.join(", ")}.` : "";
+  }
+}
+
 function showAnswer(event) {
   const answer = JSON.parse(event.data);
+  if ("teaching" in answer) {
+    showTeaching(answer);
+  }
   if ("label" in answer || "error" in answer) {
     unanswered = Math.max(0, unanswered - 1);
   }
@@ -143,8 +156,10 @@ function showAnswer(event) {
     }
     setStatus(ready);
   }
-  $("text").textContent = answer.text;
-  drawOverlay(answer.progress, answer.candidate, "label" in answer ? answer : null);
+  if ("text" in answer) {
+    $("text").textContent = answer.text;
+    drawOverlay(answer.progress, answer.candidate, "label" in answer ? answer : null);
+  }
 }
 
 function connect() {
@@ -178,6 +193,12 @@ async function start() {
   info = await (await fetch("api/info")).json();
   ready = `Reading signs with the ${info.precision} model on ${info.provider}${info.adapt ? ", adapting to you as you sign" : ""}.`;
   document.querySelectorAll(".adapting").forEach((element) => { element.hidden = !info.adapt; });
+  if (info.teach) {
+    for (const name of info.classes.filter((c) => c !== "nothing")) {
+      $("teach-letter").add(new Option(name, name));
+    }
+    $("teach").hidden = false;
+  }
   if (!navigator.mediaDevices?.getUserMedia) {
     setStatus("The browser offers no camera here: open the page on localhost or over https.", true);
     return;
@@ -199,4 +220,15 @@ $("clear").onclick = () => {
   }
 };
 $("copy").onclick = (event) => copyText(event.currentTarget);
+$("teach").onsubmit = (event) => {
+  event.preventDefault();
+  if (socket?.readyState === WebSocket.OPEN) {
+    socket.send(`teach ${$("teach-letter").value}`);
+  }
+};
+$("forget").onclick = () => {
+  if (socket?.readyState === WebSocket.OPEN) {
+    socket.send("forget");
+  }
+};
 start().catch((error) => setStatus(`Cannot start: ${error.message}`, true));

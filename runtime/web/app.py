@@ -25,9 +25,11 @@ from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
+from asl.runtime.errors import AslError
 from asl.runtime.image import ImageError, ImageTooLargeError, decode_image
 from asl.runtime.recognizer import Prediction, Recognizer, RecognizerStream
 from asl.runtime.spelling import Speller, SpellerConfig
+from asl.runtime.teaching import SignTeaching
 from asl.runtime.tracker import HAND_CONNECTIONS
 
 PAGE_DIR = Path(__file__).parent
@@ -124,6 +126,17 @@ def _spelling(speller: Speller) -> dict:
     return {"text": speller.text, "progress": round(speller.progress, 3), "candidate": speller.candidate}
 
 
+def _teach(teaching: SignTeaching | None, command: str) -> dict:
+    """The answer to "teach LETTER" or "forget"."""
+    if teaching is None:
+        return {"error": "this server cannot be taught signs: it needs the tracked hand and a landmark classifier "
+                         "exported with signer profiles"}
+    try:
+        return teaching.forget() if command == "forget" else teaching.start(command.removeprefix("teach ").strip())
+    except AslError as err:
+        return {"error": str(err)}
+
+
 def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = None, max_bytes: int = MAX_BYTES,
                max_pixels: int = MAX_PIXELS, upload_seconds: float = UPLOAD_SECONDS, bind: str = "127.0.0.1",
                allow_origins: Sequence[str] = (), adapt: bool = False) -> FastAPI:
@@ -132,6 +145,8 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
     refused. Only requests to the names in `allowed_hosts(bind, allow_origins)` are served (`"*"`: any). With
     `adapt`, each WebSocket is one signer's session, adapted to as it goes (`Recognizer.stream`)."""
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asl-inference")
+    # A page can be taught its signer's own signs where the landmark classifier reads profiles
+    teachable = recognizer.landmarks is not None and recognizer.landmarks.hidden_size > 0
     decoders = anyio.CapacityLimiter(DECODERS)
 
     @asynccontextmanager
@@ -164,7 +179,7 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
         return {"classes": recognizer.classes, "input_size": recognizer.input_size,
                 "roi": list(recognizer.roi) if recognizer.roi else None, "hand": recognizer.hand_mode,
                 "connections": HAND_CONNECTIONS, "provider": recognizer.provider, "precision": recognizer.info.precision,
-                "adapt": adapt}
+                "adapt": adapt, "teach": teachable}
 
     @app.post("/api/predict")
     async def predict_image(request: Request):
@@ -194,7 +209,7 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
             return _error(400, str(err))
         return prediction.to_dict()
 
-    async def receive(ws: WebSocket, latest: LatestFrame, speller: Speller) -> None:
+    async def receive(ws: WebSocket, latest: LatestFrame, speller: Speller, teaching: SignTeaching | None) -> None:
         """Until the page leaves: frames into the mailbox, commands answered at once."""
         with suppress(WebSocketDisconnect):  # the page left while a command was answered
             while True:
@@ -209,10 +224,14 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
                 elif command == "clear":
                     speller.reset()
                     await ws.send_json(_spelling(speller))
+                elif command.startswith("teach ") or command == "forget":
+                    await ws.send_json(_teach(teaching, command))
                 else:
-                    await ws.send_json({"error": f"unknown command {command!r}: send frames as binary messages, or \"clear\""})
+                    await ws.send_json({"error": f"unknown command {command!r}: send frames as binary messages, "
+                                                 "or \"clear\", \"teach LETTER\", \"forget\""})
 
-    async def answer(ws: WebSocket, latest: LatestFrame, speller: Speller, stream: RecognizerStream) -> None:
+    async def answer(ws: WebSocket, latest: LatestFrame, speller: Speller, stream: RecognizerStream,
+                     teaching: SignTeaching | None) -> None:
         """The newest frame, read one at a time: the prediction and the text typed so far."""
         with suppress(WebSocketDisconnect):  # the page left while being answered
             while True:
@@ -225,17 +244,20 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
                     continue
                 committed = speller.update(prediction, arrived)
                 adapted = {"adapted": len(stream.adaptive.letters)} if stream.adaptive is not None else {}
-                await ws.send_json({**prediction.to_dict(), **_spelling(speller), "committed": committed, **adapted})
+                taught = (teaching.offer(arrived, prediction) if teaching is not None else None) or {}
+                await ws.send_json({**prediction.to_dict(), **_spelling(speller), "committed": committed, **adapted, **taught})
 
     @app.websocket("/ws")
     async def spell(ws: WebSocket):
         """Binary messages are camera frames, each answered with the prediction and the text typed so far (and, with
-        `adapt`, how many signs this page's session has adapted to); the text message "clear" empties the text."""
+        `adapt`, how many signs this page's session has adapted to). Text messages: "clear" empties the text;
+        "teach A" takes the next frames with a hand as this page's own A (`SignTeaching`), "forget" drops them."""
         await ws.accept()
-        speller, latest = Speller(speller_config), LatestFrame()
+        speller, latest, stream = Speller(speller_config), LatestFrame(), recognizer.stream(adapt)
+        teaching = SignTeaching(stream) if teachable else None
         async with anyio.create_task_group() as answering:
-            answering.start_soon(answer, ws, latest, speller, recognizer.stream(adapt))
-            await receive(ws, latest, speller)
+            answering.start_soon(answer, ws, latest, speller, stream, teaching)
+            await receive(ws, latest, speller, teaching)
             answering.cancel_scope.cancel()
 
     app.add_middleware(LocalOnly, hosts=allowed_hosts(bind, allow_origins), origins=allow_origins)
