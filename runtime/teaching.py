@@ -27,6 +27,11 @@ class SignTeaching:
         self.taking: LetterTaking | None = None
         self.hidden: list[np.ndarray] = []
 
+    @property
+    def active(self) -> bool:
+        """Whether a letter is being taught (the page types nothing meanwhile)."""
+        return self.taking is not None
+
     def start(self, letter: str) -> dict:
         """Take pictures of `letter` from the next frames on; what the page shows meanwhile."""
         if letter not in self.classifier.classes or letter == "nothing":

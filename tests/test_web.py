@@ -312,6 +312,7 @@ def test_a_page_taught_its_signers_own_letters_reads_them_so_and_other_pages_do_
                 assert page.receive_json()["teaching"] == {"letter": letter, "kept": 0, "of": 3, "taking": False}
                 answers = read(page, [jpeg(pictures[letter][i % 3]) for i in range(40)])
                 done = next(i for i, a in enumerate(answers) if a.get("teaching", 1) is None)
+                assert not any(a["committed"] for a in answers[:done + 1])   # nothing typed while taught
                 assert answers[done - 1]["teaching"] == {"letter": letter, "kept": 2, "of": 3, "taking": True}
                 assert not any("teaching" in a for a in answers[done + 1:])
             assert answers[done]["taught"] == ["H", "U"]

@@ -242,7 +242,8 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
                 except ImageError as err:
                     await ws.send_json({"error": str(err)})
                     continue
-                committed = speller.update(prediction, arrived)
+                teaching_now = teaching is not None and teaching.active   # the sign being taught is not typed
+                committed = None if teaching_now else speller.update(prediction, arrived)
                 adapted = {"adapted": len(stream.adaptive.letters)} if stream.adaptive is not None else {}
                 taught = (teaching.offer(arrived, prediction) if teaching is not None else None) or {}
                 await ws.send_json({**prediction.to_dict(), **_spelling(speller), "committed": committed, **adapted, **taught})
