@@ -92,10 +92,14 @@ class SignerProfile:
         return log_probabilities + WEIGHT * vote
 
     def save(self, path: str | os.PathLike) -> Path:
+        return write_atomic(path, self.to_bytes())
+
+    def to_bytes(self) -> bytes:
+        """The profile file's contents (`save`; the browser page's Save)."""
         buffer = io.BytesIO()
         np.savez_compressed(buffer, prototypes=self.prototypes, counts=self.counts,
                             meta=np.array(json.dumps({"format": FORMAT, "classes": self.classes, "classifier": self.classifier})))
-        return write_atomic(path, buffer.getvalue())
+        return buffer.getvalue()
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "SignerProfile":

@@ -7,11 +7,13 @@ every later frame of that stream is read with. Other streams (other pages) are n
 """
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 
 from asl.runtime.collect import CollectConfig, LetterTaking
 from asl.runtime.recognizer import ModelError, Prediction, RecognizerStream
-from asl.runtime.signer_profile import SignerProfile
+from asl.runtime.signer_profile import ProfileError, SignerProfile
 
 TEACHING = CollectConfig(letters=(), per_letter=3, settle=2.0, gap=0.3)   # as `asl calibrate --camera`'s defaults
 
@@ -59,6 +61,13 @@ class SignTeaching:
         self.stream.profile = shown if base is None else base.merged(shown)
         self.letter, self.taking = None, None
         return {"teaching": None, "taught": self.stream.profile.letters}
+
+    def saved(self) -> dict:
+        """This page's profile as a file's contents (base64), for `--profile` of `asl live` and the rest."""
+        profile = self.stream.profile or self.classifier.profile
+        if profile is None:
+            raise ProfileError("no sign has been taught yet: nothing to save")
+        return {"profile": base64.b64encode(profile.to_bytes()).decode("ascii"), "signs": profile.letters}
 
     def status(self, now: float | None = None) -> dict:
         return {"teaching": {"letter": self.letter, "kept": self.taking.kept, "of": self.cfg.per_letter,

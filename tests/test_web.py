@@ -1,5 +1,6 @@
 """`asl serve`: the HTTP and WebSocket API in-process, then the page itself in headless Chromium with a fake camera."""
 import asyncio
+import base64
 import itertools
 import os
 import shutil
@@ -286,10 +287,10 @@ def test_each_page_adapts_to_its_own_signer_and_says_how_far(asl_data):
 
 @pytest.mark.real_data
 @pytest.mark.slow
-def test_a_page_taught_its_signers_own_letters_reads_them_so_and_other_pages_do_not(asl_data):
+def test_a_page_taught_its_signers_own_letters_reads_them_so_and_other_pages_do_not(asl_data, tmp_path):
     """grey_wall's signer makes H and U as another alphabet does (the bundled models read them as U and B). The page
     says "teach H", the signer holds H (2 s to form it, then 3 pictures); the same for U: from then on that page
-    reads them as taught, another page as before, and "forget" undoes it."""
+    reads them as taught, another page as before; Save gives a profile file; "forget" undoes it."""
     from asl.runtime.sources import image_files
 
     recognizer = Recognizer(provider="cpu", threads=1)
@@ -319,6 +320,14 @@ def test_a_page_taught_its_signers_own_letters_reads_them_so_and_other_pages_do_
             assert {a["label"] for a in read(page, later["H"])} == {"H"}
             assert {a["label"] for a in read(page, later["U"])} == {"U"}
             assert {a["label"] for a in read(other, later["H"])} == {"U"}
+            page.send_text("profile")   # the page's Save: a profile file `asl live --profile` reads
+            saved = page.receive_json()
+            assert saved["signs"] == ["H", "U"]
+            (tmp_path / "my-signs.npz").write_bytes(base64.b64decode(saved["profile"]))
+            taught = Recognizer(provider="cpu", threads=1, profile=tmp_path / "my-signs.npz")
+            assert {taught.predict(im).label for im in pictures["U"][10:40:6]} == {"U"}
+            other.send_text("profile")
+            assert "nothing to save" in other.receive_json()["error"]
             page.send_text("teach ?")
             assert "cannot teach '?'" in page.receive_json()["error"]
             page.send_text("forget")

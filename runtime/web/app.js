@@ -125,13 +125,27 @@ function showTeaching(answer) {
     $("teaching").textContent = taking ? `Hold ${letter}: ${kept} of ${of} pictures taken…` : `Form ${letter} with your hand in view…`;
   } else if ("taught" in answer) {
     $("teaching").textContent = answer.taught.length ? `Your own signs: ${answer.taught.join(", ")}.` : "";
+    $("save").hidden = !answer.taught.length;
   }
+}
+
+// The page's profile, from the server's answer to "profile": saved as a file for `asl live --profile`.
+function saveProfile(encoded) {
+  const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  link.download = "my-signs.npz";
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
 function showAnswer(event) {
   const answer = JSON.parse(event.data);
   if ("teaching" in answer) {
     showTeaching(answer);
+  }
+  if ("profile" in answer) {
+    saveProfile(answer.profile);
   }
   if ("label" in answer || "error" in answer) {
     unanswered = Math.max(0, unanswered - 1);
@@ -224,6 +238,11 @@ $("teach").onsubmit = (event) => {
   event.preventDefault();
   if (socket?.readyState === WebSocket.OPEN) {
     socket.send(`teach ${$("teach-letter").value}`);
+  }
+};
+$("save").onclick = () => {
+  if (socket?.readyState === WebSocket.OPEN) {
+    socket.send("profile");
   }
 };
 $("forget").onclick = () => {

@@ -127,11 +127,13 @@ def _spelling(speller: Speller) -> dict:
 
 
 def _teach(teaching: SignTeaching | None, command: str) -> dict:
-    """The answer to "teach LETTER" or "forget"."""
+    """The answer to "teach LETTER", "forget" or "profile" (the page's profile file, to save)."""
     if teaching is None:
         return {"error": "this server cannot be taught signs: it needs the tracked hand and a landmark classifier "
                          "exported with signer profiles"}
     try:
+        if command == "profile":
+            return teaching.saved()
         return teaching.forget() if command == "forget" else teaching.start(command.removeprefix("teach ").strip())
     except AslError as err:
         return {"error": str(err)}
@@ -224,11 +226,11 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
                 elif command == "clear":
                     speller.reset()
                     await ws.send_json(_spelling(speller))
-                elif command.startswith("teach ") or command == "forget":
+                elif command.startswith("teach ") or command in ("forget", "profile"):
                     await ws.send_json(_teach(teaching, command))
                 else:
                     await ws.send_json({"error": f"unknown command {command!r}: send frames as binary messages, "
-                                                 "or \"clear\", \"teach LETTER\", \"forget\""})
+                                                 "or \"clear\", \"teach LETTER\", \"forget\", \"profile\""})
 
     async def answer(ws: WebSocket, latest: LatestFrame, speller: Speller, stream: RecognizerStream,
                      teaching: SignTeaching | None) -> None:
@@ -252,7 +254,8 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
     async def spell(ws: WebSocket):
         """Binary messages are camera frames, each answered with the prediction and the text typed so far (and, with
         `adapt`, how many signs this page's session has adapted to). Text messages: "clear" empties the text;
-        "teach A" takes the next frames with a hand as this page's own A (`SignTeaching`), "forget" drops them."""
+        "teach A" takes the next frames with a hand as this page's own A (`SignTeaching`), "forget" drops them,
+        "profile" sends the page's profile file."""
         await ws.accept()
         speller, latest, stream = Speller(speller_config), LatestFrame(), recognizer.stream(adapt)
         teaching = SignTeaching(stream) if teachable else None
