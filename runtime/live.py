@@ -77,7 +77,8 @@ def run_live(source: Source, recognizer, speller: Speller, show: bool = True, sa
             last = now
             if not (show or save):
                 continue
-            status = f"adapted to {len(stream.adaptive.letters)} signs" if stream.adaptive is not None else ""
+            adapted = len(stream.adaptive.letters) if stream.adaptive is not None else None
+            status = "" if adapted is None else f"adapted to {adapted} sign{'' if adapted == 1 else 's'}"
             image = annotate(frame.image, prediction, fps, speller.text, speller.progress, speller.candidate, status)
             if save:
                 if video is None:

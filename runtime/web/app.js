@@ -166,7 +166,7 @@ function showAnswer(event) {
     $("letter").classList.toggle("word", answer.label.length > 1);
     $("probability").textContent = `${Math.round(answer.probability * 100)}%`;
     if ("adapted" in answer) {
-      $("adapted").textContent = `${answer.adapted} signs`;
+      $("adapted").textContent = `${answer.adapted} sign${answer.adapted === 1 ? "" : "s"}`;
     }
     setStatus(ready);
   }
