@@ -55,7 +55,7 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
     of each size in `per_letter` (of `letters` only, when given: a profile of the letters a signer sees misread)."""
     recognizer = Recognizer(model, provider="cpu", threads=threads, tracker=tracker, landmarks=partner_path(model))
     classifier = recognizer.landmarks
-    reads_embedding = classifier.reads_embedding_of(tracker)
+    reads_embedding = recognizer.reads_embedding   # as the runtime reads these hands
     image_set = find_images(data)
     hands = track_set(image_set, tracker, CROP_SIZE, CROP_MARGIN, progress=progress)
     kept = [image_set.samples[i] for i in hands.kept]

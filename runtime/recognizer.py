@@ -100,7 +100,8 @@ class Recognizer:
         self.crop_margin = crop_margin
         self.landmarks = (load_partner(landmarks, None if isinstance(model, bytes) else model, self.classes,
                                        provider, threads, strict) if self.tracker is not None else None)
-        self._reads_embedding = self.landmarks is not None and self.landmarks.reads_embedding_of(self.tracker)
+        # Whether the landmark classifier reads the landmark model's embedding (warned once here when it cannot)
+        self.reads_embedding = self.landmarks is not None and self.landmarks.reads_embedding_of(self.tracker)
         if profile is not None:   # a user's own signs (asl calibrate): read by the landmark classifier
             if self.landmarks is None:
                 raise ModelError("a signer profile needs the tracked hand and its landmark classifier (not --hand box or --landmarks none)")
@@ -144,7 +145,7 @@ class Recognizer:
         if hand is None:
             return Observation()
         crop, region = hand_crop(frame, hand.landmarks, self.input_size, self.crop_margin)
-        embedding = self.tracker.right_hand_embedding(frame, hand) if self._reads_embedding else None
+        embedding = self.tracker.right_hand_embedding(frame, hand) if self.reads_embedding else None
         return Observation(crop, region, hand, embedding)
 
     def adaptive_profile(self, min_hands: int = 1) -> AdaptiveProfile:
@@ -178,7 +179,7 @@ class Recognizer:
         """The landmark classifier's inputs for observations that all hold a hand."""
         hands = [o.hand for o in observations]
         return (np.stack([h.landmarks for h in hands]), np.stack([h.world for h in hands]), np.array([h.left for h in hands]),
-                np.stack([o.embedding for o in observations]) if self._reads_embedding else None)
+                np.stack([o.embedding for o in observations]) if self.reads_embedding else None)
 
     def predict(self, image: np.ndarray | str | os.PathLike) -> Prediction:
         """Prediction for one BGR frame or image file."""
