@@ -150,12 +150,17 @@ def predict(source, model, provider, strict, threads, profile, hand, roi, as_jso
 @click.option("--save", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the annotated video here (.mp4 or .avi).")
 @speller_options
 @live_adapt_option
-def live(source, model, provider, strict, threads, profile, hand, roi, headless, save, hold, window, min_prob, adapt):
+@click.option("--save-profile", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the profile, with each sign taught in the window (Tab, then its letter), here as it is taught.")
+def live(source, model, provider, strict, threads, profile, hand, roi, headless, save, hold, window, min_prob, adapt,
+         save_profile):
     """Live recognition and fingerspelling from SOURCE (camera index, video, GStreamer pipeline, picamera2).
 
     Shows the frame, the region of interest, the sign, its probability, FPS and the typed text;
-    prints the text at the end.
+    prints the text at the end. In the window: q quits, c clears the text, Tab then a letter teaches it that
+    sign as you make it (2 s to form it, then 3 pictures).
     """
+    from asl.runtime.files import check_writable
     from asl.runtime.live import check_display, run_live
     from asl.runtime.sources import open_source
     from asl.runtime.spelling import Speller
@@ -166,9 +171,19 @@ def live(source, model, provider, strict, threads, profile, hand, roi, headless,
     if adapt:
         recognizer.adaptive_profile()   # one line now, not at the first frame, when the model cannot adapt
     speller = Speller(SpellerConfig(window=window, hold=hold, min_probability=min_prob))
+    if save_profile:
+        check_writable(save_profile)
+
+    def taught(profile):
+        where = f": saved to {save_profile}" if save_profile else " (--save-profile PATH keeps it)"
+        if save_profile:
+            profile.save(save_profile)
+        click.echo(f"taught: your own {', '.join(profile.letters)}{where}", err=True)
+
     with open_source(source) as frames:
         text = run_live(frames, recognizer, speller, show=not headless, save=save,
-                        on_commit=lambda sign, typed: click.echo(f"+{sign:<8} {typed}", err=True), adapt=adapt)
+                        on_commit=lambda sign, typed: click.echo(f"+{sign:<8} {typed}", err=True), adapt=adapt,
+                        on_taught=taught)
     if save:
         click.echo(f"wrote {save}", err=True)
     click.echo(text)

@@ -53,6 +53,12 @@ class Speller:
         self._away = 0.0           # since when the candidate has not been the sign typed last
         self._now = 0.0
 
+    def pause(self) -> None:
+        """Forget the frames seen and the candidate, not the text: what comes next is spelled afresh (while a
+        sign is being taught, say, nothing is typed, and nothing from before it is typed after it)."""
+        self._frames.clear()
+        self._candidate, self._typed = None, None
+
     @property
     def candidate(self) -> str | None:
         """The sign the window currently favours (typed already or not), or None."""

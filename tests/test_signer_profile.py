@@ -401,3 +401,35 @@ def test_a_video_read_adapted_answers_every_frame_and_live_types_as_without_at_f
         assert result.exit_code == 0, result.output
         typed[bool(args)] = result.stdout.strip().splitlines()[-1]
     assert typed[True] == typed[False] and typed[True].startswith("OLAB")
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_the_live_window_is_taught_a_sign_with_tab_then_its_letter(asl_data, tmp_path):
+    """`asl live`: Tab then h, while grey_wall's signer holds their H (which the models read as U): after 2 s to form
+    it, 3 pictures are taken (nothing is typed meanwhile), and from then on H is read and typed as H."""
+    import functools
+
+    import cv2
+
+    from asl.runtime.live import run_live
+    from asl.runtime.recognizer import Recognizer
+    from asl.runtime.sources import image_files, open_source
+    from asl.runtime.spelling import Speller, SpellerConfig
+
+    pictures = image_files(asl_data / "grey_wall" / "H")
+    video = tmp_path / "h.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for path in [pictures[i % 3] for i in range(30)] + pictures[10:40]:
+        writer.write(cv2.resize(cv2.imread(str(path)), (320, 240)))
+    writer.release()
+    recognizer = Recognizer(provider="cpu", threads=1)
+    typed = {}
+    for teach in (False, True):
+        keys = iter([9, ord("h")] if teach else [])   # Tab, then h: one key a frame
+        taught = []
+        with open_source(str(video)) as frames:
+            typed[teach] = run_live(frames, recognizer, Speller(SpellerConfig()), show=False,
+                                    keys=functools.partial(next, keys, -1), on_taught=taught.append)
+    assert typed[False] == "U" and typed[True] == "H"
+    assert [profile.letters for profile in taught] == [["H"]]

@@ -163,3 +163,14 @@ def test_words_of_a_held_out_signer_come_from_its_validation_part_with_val_only(
         pools = _pools(image_set, False, WordsConfig([synthetic_data], val_only=val_only, pool_per_letter=100), random.Random(0))
         drawn = {i for run in pools.values() for i in run}
         assert (drawn <= val) == val_only and len(drawn) == (len(val) if val_only else len(image_set.samples))
+
+
+def test_a_pause_keeps_the_text_and_types_nothing_held_before_it():
+    """While a sign is taught the speller pauses: U held before the pause is not typed after it, H held after is."""
+    speller = Speller(SpellerConfig())
+    for i in range(5):   # U held 1/3 s: the candidate, not typed yet
+        speller.update(frame("U"), i / 15)
+    speller.text = "A"
+    speller.pause()
+    typed = [speller.update(frame("U" if i == 0 else "H"), 3 + i / 15) for i in range(15)]
+    assert speller.text == "AH" and [t for t in typed if t] == ["H"]

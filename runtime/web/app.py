@@ -244,7 +244,9 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
                 except ImageError as err:
                     await ws.send_json({"error": str(err)})
                     continue
-                teaching_now = teaching is not None and teaching.active   # the sign being taught is not typed
+                teaching_now = teaching is not None and teaching.active
+                if teaching_now:
+                    speller.pause()   # the sign being taught is not typed, nor what was held before it
                 committed = None if teaching_now else speller.update(prediction, arrived)
                 adapted = {"adapted": len(stream.adaptive.letters)} if stream.adaptive is not None else {}
                 taught = (teaching.offer(arrived, prediction) if teaching is not None else None) or {}
