@@ -1,9 +1,9 @@
-"""A signer teaching a stream their own signs as they sign (the browser page's "Teach"): `asl calibrate --camera`
-for one page, with no file and no second camera loop.
+"""A signer teaching a stream their own signs as they sign (the browser page's Teach, the live window's Tab then a
+letter): `asl calibrate --camera` for one stream, with no file and no second camera loop.
 
-The page names a letter; after the settling time the next frames with a hand (`collect.LetterTaking`) are that
-letter's, and once there are enough of them they join the stream's own profile (`SignerProfile.merged`), which
-every later frame of that stream is read with. Other streams (other pages) are not touched.
+A letter is named; after the settling time the next frames with a hand (`collect.LetterTaking`) are that letter's,
+and once there are enough of them they join the stream's own profile (`SignerProfile.merged`), which every later
+frame of that stream is read with. Other streams (other pages) are not touched.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ TEACHING = CollectConfig(letters=(), per_letter=3, settle=2.0, gap=0.3)   # as `
 
 
 class SignTeaching:
+    """One stream's teaching: `start` a letter, `offer` each frame the stream predicts, `forget`, `saved`."""
+
     def __init__(self, stream: RecognizerStream, cfg: CollectConfig = TEACHING):
         classifier = stream.recognizer.landmarks
         if classifier is None:
