@@ -72,7 +72,7 @@ def run_live(source: Source, recognizer, speller: Speller, show: bool = True, sa
     finished = False
     try:
         stream = recognizer.stream(adapt)
-        teaching = SignTeaching(stream) if keys is not None and _teachable(recognizer) else None
+        teaching = SignTeaching(stream) if keys is not None and SignTeaching.possible(recognizer) else None
         choosing = False   # Tab was pressed: the next letter names the sign to teach
         for index, frame in enumerate(source):
             if frame.image is None:
@@ -124,11 +124,6 @@ def run_live(source: Source, recognizer, speller: Speller, show: bool = True, sa
     return speller.text
 
 
-def _teachable(recognizer) -> bool:
-    landmarks = getattr(recognizer, "landmarks", None)
-    return landmarks is not None and landmarks.hidden_size > 0
-
-
 def _status(stream, teaching: SignTeaching | None, choosing: bool, clock: float) -> str:
     """The line beside FPS: teaching a sign, or how many signs the session has adapted to."""
     if choosing:
@@ -137,7 +132,7 @@ def _status(stream, teaching: SignTeaching | None, choosing: bool, clock: float)
         shown = teaching.status(clock)["teaching"]
         return (f"teach {shown['letter']}: {shown['kept']} of {shown['of']}" if shown["taking"]
                 else f"teach {shown['letter']}: form it")
-    if getattr(stream, "adaptive", None) is not None:
+    if stream.adaptive is not None:
         adapted = len(stream.adaptive.letters)
         return f"adapted to {adapted} sign{'' if adapted == 1 else 's'}"
     return ""

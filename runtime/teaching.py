@@ -21,6 +21,11 @@ TEACHING = CollectConfig(letters=(), per_letter=3, settle=2.0, gap=0.3)   # as `
 class SignTeaching:
     """One stream's teaching: `start` a letter, `offer` each frame the stream predicts, `forget`, `saved`."""
 
+    @staticmethod
+    def possible(recognizer) -> bool:
+        """Whether `recognizer`'s streams can be taught: its landmark classifier reads signer profiles."""
+        return recognizer.landmarks is not None and recognizer.landmarks.hidden_size > 0
+
     def __init__(self, stream: RecognizerStream, cfg: CollectConfig = TEACHING):
         classifier = stream.recognizer.landmarks
         if classifier is None:

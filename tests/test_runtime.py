@@ -44,7 +44,8 @@ class ScriptedRecognizer:
     """Stands in for the model: returns a scripted label per frame, read from the whole frame."""
 
     roi = None
-    adaptive = None   # as a stream without --adapt
+    adaptive = None    # as a stream without --adapt
+    landmarks = None   # no landmark classifier: nothing to teach
 
     def __init__(self, script):
         self.script = iter(script)

@@ -147,8 +147,7 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
     refused. Only requests to the names in `allowed_hosts(bind, allow_origins)` are served (`"*"`: any). With
     `adapt`, each WebSocket is one signer's session, adapted to as it goes (`Recognizer.stream`)."""
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asl-inference")
-    # A page can be taught its signer's own signs where the landmark classifier reads profiles
-    teachable = recognizer.landmarks is not None and recognizer.landmarks.hidden_size > 0
+    teachable = SignTeaching.possible(recognizer)   # a page can be taught its signer's own signs
     decoders = anyio.CapacityLimiter(DECODERS)
 
     @asynccontextmanager
