@@ -7,7 +7,7 @@ import click
 
 from asl.benchmarks.words import WordsConfig
 from asl.data import CLASSES
-from asl.runtime.commands import load_recognizer, model_options, roi_option, speller_options
+from asl.runtime.commands import live_adapt_option, load_recognizer, model_options, roi_option, speller_options
 from asl.runtime.providers import MAX_THREADS
 
 _WORDS = WordsConfig([])
@@ -66,9 +66,10 @@ def bench(models, checkpoint, data, providers, batches, threads, no_seed, min_se
 @click.option("--val-only", is_flag=True,
               help="Words from every set's validation part, trained on or not (for a held-out signer whose profile is made "
                    "of the first frames: asl calibrate --per-letter).")
+@live_adapt_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 def bench_words(data, model, provider, strict, threads, profile, hand, roi, hold, window, min_prob, words, words_per_set,
-                letter_seconds, release_seconds, fps, seed, val_only, out):
+                letter_seconds, release_seconds, fps, seed, val_only, adapt, out):
     """Fingerspelled words built from image sets, spelled by the live path: words typed exactly, letters dropped
     and inserted, and delay, for the speller and the hold-8-frames rule it replaced, beside per-frame top-1."""
     from asl.benchmarks.words import run_words, write_report
@@ -78,9 +79,11 @@ def bench_words(data, model, provider, strict, threads, profile, hand, roi, hold
     if bad:
         raise click.BadParameter(f"words are letters A-Z, not {bad[0]!r}", param_hint="--word")
     recognizer = load_recognizer(model, provider, strict, threads, roi, hand, profile)
+    if adapt:
+        recognizer.adaptive_profile()   # one line now when the model cannot adapt
     config = WordsConfig(list(data), words=[w.upper() for w in words] or list(_WORDS.words),
                          words_per_set=words_per_set, letter_seconds=letter_seconds,
-                         release_seconds=release_seconds, fps=fps, seed=seed, val_only=val_only,
+                         release_seconds=release_seconds, fps=fps, seed=seed, val_only=val_only, adapt=adapt,
                          speller=SpellerConfig(window=window, hold=hold, min_probability=min_prob))
     report = run_words(config, recognizer, progress=lambda line: click.echo(line, err=True))
     for path in write_report(report, out):

@@ -78,9 +78,7 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
         result = {"landmarks": top1(shape), "fused": top1(fuse(crop[in_val], shape, classifier.fusion_weight)),
                   "adapted": top1(fuse_adapted(crop, classifier, None, *inputs)[in_val])}
         if words is not None:   # the same signer spelling words from those validation frames (bench-words --val-only)
-            spelled = run_words(replace(words, sets=[Path(data)], val_only=True), recognizer)["sets"][0]
-            result["words"] = {"frame_top1": round(spelled["frame_top1"], 4), "exact": spelled["rules"]["speller"]["exact"],
-                               "with_insertion": spelled["rules"]["speller"]["words_with_insertion"], "n": spelled["words"]}
+            result["words"] = spelled(recognizer, words, data, adapt=False)
         return result
 
     report = {"set": image_set.name, "model": str(model), "val": int(len(val)), "none": scores()}
@@ -92,9 +90,18 @@ def row_report(model: Path, data: str | os.PathLike, per_letter: list[int], trac
         classifier.use_profile(profile_of(classifier, hands, first_per_letter(labels, train, k), labels, reads_embedding))
         report[f"first {k}"] = scores()
     classifier.use_profile(None)
+    if words is not None:   # the words spelled as `live --adapt` reads them: the signer's session grows as they sign
+        report["none"]["words live"] = spelled(recognizer, words, data, adapt=True)
     report["live"] = live_scores(classifier, hands.classifier_inputs(everyone, reads_embedding), labels, session, crop,
                                  everyone, in_val, top1)
     return report
+
+
+def spelled(recognizer, words: WordsConfig, data, adapt: bool) -> dict:
+    """Words the signer of `data` types with its validation frames (`bench-words --val-only [--adapt]`)."""
+    row = run_words(replace(words, sets=[Path(data)], val_only=True, adapt=adapt), recognizer)["sets"][0]
+    return {"frame_top1": round(row["frame_top1"], 4), "exact": row["rules"]["speller"]["exact"],
+            "with_insertion": row["rules"]["speller"]["words_with_insertion"], "n": row["words"]}
 
 
 def live_scores(classifier, inputs, labels, train, crop, everyone, in_val, top1) -> dict:
@@ -127,6 +134,8 @@ def profile_report(rows: list[tuple[Path, Path]], per_letter: list[int], threads
         for c in columns:
             mean[c]["words"] = {k: round(float(np.mean([r[c]["words"][k] for r in reports])), 4)
                                 for k in ("frame_top1", "exact", "with_insertion")}
+        mean["none"]["words live"] = {k: round(float(np.mean([r["none"]["words live"][k] for r in reports])), 4)
+                                      for k in ("frame_top1", "exact", "with_insertion")}
     mean["live"] = {n: round(float(np.mean([r["live"][n] for r in reports])), 4) for n in reports[0]["live"]}
     return {"rows": reports, "mean": mean, "columns": columns, "letters": letters or "all"}
 
@@ -165,4 +174,10 @@ def markdown(report: dict) -> str:
         for r in report["rows"] + [{"set": "**mean**", **report["mean"]}]:
             cells = " | ".join(f"{100 * r[c]['words']['exact']:.1f}% ({100 * r[c]['words']['frame_top1']:.1f}%)" for c in columns)
             lines.append(f"| {r['set']} | {cells} |")
+        lines += ["", "The same words with no profile, spelled as `live --adapt` reads them (`bench-words --val-only --adapt`: "
+                  "each set one signer's session, its words in order, letters joining the session's profile after "
+                  f"{MIN_LIVE_HANDS} hands):", "", "| held-out set | no adapting | `live --adapt` |", "| --- | ---: | ---: |"]
+        for r in report["rows"] + [{"set": "**mean**", **report["mean"]}]:
+            lines.append(f"| {r['set']} | " + " | ".join(f"{100 * r['none'][k]['exact']:.1f}% ({100 * r['none'][k]['frame_top1']:.1f}%)"
+                                                        for k in ("words", "words live")) + " |")
     return "\n".join(lines) + "\n"

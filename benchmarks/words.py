@@ -62,6 +62,7 @@ class WordsConfig:
     val_fraction: float = 0.2
     pool_per_letter: int = 16        # images a letter's frames cycle through (each predicted once)
     val_only: bool = False           # every set's validation part, trained on or not (its first frames make a profile)
+    adapt: bool = False              # read as `live --adapt`: each set one signer's session, its words in order
 
 
 class HoldFrames:
@@ -249,6 +250,18 @@ def _predict(recognizer, image_set: ImageSet, needed: list[int], cache_dir: Path
             for i in needed if stored.get(str(i))}
 
 
+def _observe(recognizer, image_set: ImageSet, needed: list[int]) -> dict:
+    """What the recognizer reads of each needed sample, letterboxed into a camera frame (`--adapt`: answered frame
+    by frame, in the words' order); unreadable images are left out."""
+    observed = {}
+    for i in needed:
+        try:
+            observed[i] = recognizer.observe_still(letterbox(read_image(image_set.samples[i].path)))
+        except ImageError:
+            pass
+    return observed
+
+
 def run_words(cfg: WordsConfig, recognizer, progress=None, cache_dir: Path | None = None) -> dict:
     """Every set: build its words, predict their frames once, spell them with both rules, score."""
     say = progress or (lambda line: None)
@@ -265,13 +278,20 @@ def run_words(cfg: WordsConfig, recognizer, progress=None, cache_dir: Path | Non
         needed = sorted({i for _, frames, _ in built for i in frames if i is not None})
         say(f"{image_set.name}: {len(words)} words, {len(needed)} distinct images"
             + (" (validation part; the model trained on this set)" if trained_on else " (never trained on)"))
-        predictions = _predict(recognizer, image_set, needed, cache_dir)
+        if cfg.adapt:
+            session, observed = recognizer.stream(adapt=True).adaptive, _observe(recognizer, image_set, needed)
+        else:
+            predictions = _predict(recognizer, image_set, needed, cache_dir)
         correct = total = nothing = 0
         baseline = f"hold-{cfg.baseline_hold_frames}-frames"
         by_rule = {"speller": [], baseline: []}
         for word, frames, starts in built:
-            kept = [i for i in frames if i is None or i in predictions]   # an unreadable image is a dropped frame
-            replay = [None if i is None else predictions[i] for i in kept]
+            if cfg.adapt:   # each frame read in turn, the session's profile growing as it goes
+                kept = [i for i in frames if i is None or i in observed]
+                replay = [None if i is None else recognizer.answer([observed[i]], session)[0] for i in kept]
+            else:
+                kept = [i for i in frames if i is None or i in predictions]   # an unreadable image is a dropped frame
+                replay = [None if i is None else predictions[i] for i in kept]
             for i, p in zip(kept, replay):
                 if i is not None:
                     total += 1
