@@ -132,6 +132,11 @@ class AdaptiveProfile:
         self.sums = np.zeros((len(classes), hidden_size), np.float32)
         self.counts = np.zeros(len(classes), np.int64)
 
+    def clear(self) -> None:
+        """Start afresh: forget every hand added (its readings were wrong: a sign has just been taught)."""
+        self.sums[:] = 0
+        self.counts[:] = 0
+
     @property
     def letters(self) -> list[str]:
         """The letters adapted to so far."""

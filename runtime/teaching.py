@@ -66,6 +66,8 @@ class SignTeaching:
                                           self.classifier.classes, self.classifier.fingerprint)
         base = self.stream.profile or self.classifier.profile
         self.stream.profile = shown if base is None else base.merged(shown)
+        if self.stream.adaptive is not None:   # what it adapted to came from the readings just corrected
+            self.stream.adaptive.clear()
         self.letter, self.taking = None, None
         return {"teaching": None, "taught": self.stream.profile.letters}
 

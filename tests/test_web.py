@@ -266,7 +266,7 @@ def test_page_reads_signs_from_the_camera_and_types_them(chromium, recognizer, t
 @pytest.mark.slow
 def test_each_page_adapts_to_its_own_signer_and_says_how_far(asl_data):
     """`serve --adapt`: a page's session adapts to a sign once 10 of its hands were read as it; another page starts
-    its own session."""
+    its own session; a sign taught starts it afresh."""
     from asl.runtime.signer_profile import MIN_LIVE_HANDS
     from asl.runtime.sources import image_files
 
@@ -283,6 +283,15 @@ def test_each_page_adapts_to_its_own_signer_and_says_how_far(asl_data):
             assert [a["adapted"] for a in answers] == [0] * (MIN_LIVE_HANDS - 1) + [1] * 3
             second.send_bytes(jpeg(pictures[0]))
             assert second.receive_json()["adapted"] == 0
+            # Teaching a sign corrects the readings the session adapted to: it starts afresh.
+            first.send_text("teach A")
+            first.receive_json()
+            answers = []
+            for i in range(35):
+                first.send_bytes(jpeg(pictures[i % len(pictures)]))
+                answers.append(first.receive_json())
+            done = next(i for i, a in enumerate(answers) if a.get("taught"))
+            assert answers[done]["taught"] == ["A"] and answers[done + 1]["adapted"] == 0
 
 
 @pytest.mark.real_data
