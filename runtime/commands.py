@@ -87,7 +87,8 @@ def load_recognizer(model, provider, strict, threads, roi=None, hand="track", pr
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines on stdout: source, label, probability, top_k.")
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=16, show_default=True, help="Images per inference call.")
 @click.option("--adapt", is_flag=True, help="SOURCE is one signer: read every frame, then answer adapted to that signer's "
-                                            "hands, no labels used (README, \"Adapting to the signer\").")
+                                            "hands, no labels used (a camera: answered as it comes, adapting as "
+                                            "live --adapt does; README, \"Adapting to the signer\").")
 def predict(source, model, provider, strict, threads, profile, hand, roi, as_json, batch_size, adapt):
     """Name the sign in SOURCE: an image, folder, glob, video file, camera index or GStreamer pipeline.
 
@@ -96,13 +97,10 @@ def predict(source, model, provider, strict, threads, profile, hand, roi, as_jso
     from asl.runtime.sources import open_source
 
     recognizer = load_recognizer(model, provider, strict, threads, roi, hand, profile)
-    adaptive = recognizer.adaptive_profile() if adapt else None
     if adapt:
-        click.echo("--adapt: every frame is read before the first is answered", err=True)
+        recognizer.adaptive_profile()   # one line now when the model cannot adapt
     done = skipped = 0
-
-    stream = recognizer.stream()  # a video's frames follow the hand; still images each search for it
-    held: list = []   # --adapt: (name, observation) of every frame read so far
+    held: list = []   # --adapt on pictures or a video file: (name, observation) of every frame read so far
 
     def emit(names, predictions):
         for name, prediction in zip(names, predictions):
@@ -114,13 +112,19 @@ def predict(source, model, provider, strict, threads, profile, hand, roi, as_jso
 
     def read(frames):
         observed = [stream.observe(f.image) if is_stream else recognizer.observe_still(f.image) for f in frames]
-        if adapt:
+        if adaptive is not None:
             held.extend(zip([f.name for f in frames], observed))
         else:
-            emit([f.name for f in frames], recognizer.answer(observed))
+            emit([f.name for f in frames], recognizer.answer(observed, stream.adaptive))
 
     with open_source(source) as frames:
         is_stream, pending = frames.is_stream, []
+        # A video's frames follow the hand; still images each search for it. A camera with --adapt is answered as it
+        # comes, adapting as `live --adapt` does; anything else with --adapt is read whole, then answered.
+        stream = recognizer.stream(adapt=adapt and frames.realtime)
+        adaptive = recognizer.adaptive_profile() if adapt and not frames.realtime else None
+        if adaptive is not None:
+            click.echo("--adapt: every frame is read before the first is answered", err=True)
         try:
             for frame in frames:
                 if frame.image is None:

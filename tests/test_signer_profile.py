@@ -433,3 +433,31 @@ def test_the_live_window_is_taught_a_sign_with_tab_then_its_letter(asl_data, tmp
                                     keys=functools.partial(next, keys, -1), on_taught=taught.append)
     assert typed[False] == "U" and typed[True] == "H"
     assert [profile.letters for profile in taught] == [["H"]]
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_predict_adapt_on_a_camera_answers_each_frame_as_it_comes(asl_data, monkeypatch):
+    """A camera never ends: `predict --adapt` answers its frames as they come, adapting as `live --adapt` does,
+    instead of waiting for the end that a folder or video file has."""
+    import cv2
+
+    from asl.runtime import sources
+
+    class Camera(sources.Source):
+        is_stream, realtime, fps = True, True, 10.0
+
+        def __iter__(self):
+            for i, path in enumerate(sources.image_files(asl_data / "office_person" / "A")[:12]):
+                yield sources.Frame(f"frame {i}", cv2.imread(str(path)))
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(sources, "open_source", lambda spec: Camera())
+    result = CliRunner().invoke(main, ["predict", "0", "--adapt", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "every frame is read before" not in result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [line["source"] for line in lines] == [f"frame {i}" for i in range(12)]
+    assert {line["label"] for line in lines} == {"A"}
