@@ -1,5 +1,5 @@
-"""Pictures of a user's own signs from a camera or a video, letter by letter (`asl calibrate --camera`, and the
-browser page's "Teach").
+"""Pictures of a user's own signs from a camera or a video, letter by letter (`asl calibrate --camera`; the rule
+for which frames to keep also serves `teaching.SignTeaching`).
 
 Each letter is asked for in turn (`on_prompt`); after `settle` seconds to form the sign, the next
 `per_letter` frames in which a hand is seen, `gap` seconds apart, are kept (`LetterTaking`); `collect_signs`

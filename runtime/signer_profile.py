@@ -123,8 +123,9 @@ class AdaptiveProfile:
     letters its signer's other hands like it were read as.
 
     Measured on the leave-one-set-out rows (README, "Adapting to the signer"): a whole folder read at once
-    (`min_hands` 1) gains 2.2 points; a camera's frames, a letter at a time, lose 3–4 points at 100–200 hands
-    with every letter counted and nothing with `MIN_LIVE_HANDS`, then gain 0.8–1.6 points at 400–800 hands.
+    (`min_hands` 1) gains 2.1 points; a camera's frames, a letter at a time, lose 3.6–4.5 points at 100–200
+    hands with every letter counted and at most 0.1 with `MIN_LIVE_HANDS`, then gain 0.8–1.5 points at 400–800
+    hands (words typed exactly: 72.5% → 77.2%).
     """
 
     def __init__(self, classes: list[str], hidden_size: int, classifier: str, min_hands: int = 1):
