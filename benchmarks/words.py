@@ -234,14 +234,10 @@ def _predict(recognizer, image_set: ImageSet, needed: list[int], cache_dir: Path
     stored = json.loads(cache.read_text()) if cache.is_file() else {}
     missing = [i for i in needed if str(i) not in stored]
     for k in range(0, len(missing), batch):
-        chunk, frames = [], []
-        for i in missing[k:k + batch]:
-            try:
-                frames.append(letterbox(read_image(image_set.samples[i].path)))
-                chunk.append(i)
-            except ImageError:
-                stored[str(i)] = None
-        for i, prediction in zip(chunk, recognizer.predict_batch(frames)):
+        chunk = missing[k:k + batch]
+        observed = _observe(recognizer, image_set, chunk)
+        stored.update({str(i): None for i in chunk if i not in observed})
+        for i, prediction in zip(observed, recognizer.answer(list(observed.values()))):
             stored[str(i)] = [[name, round(p, 5)] for name, p in prediction.top_k]
     if missing:
         check_output_dir(cache_dir)
@@ -251,8 +247,8 @@ def _predict(recognizer, image_set: ImageSet, needed: list[int], cache_dir: Path
 
 
 def _observe(recognizer, image_set: ImageSet, needed: list[int]) -> dict:
-    """What the recognizer reads of each needed sample, letterboxed into a camera frame (`--adapt`: answered frame
-    by frame, in the words' order); unreadable images are left out."""
+    """What the recognizer reads of each needed sample, letterboxed into a camera frame (answered together, or with
+    `--adapt` frame by frame in the words' order); unreadable images are left out."""
     observed = {}
     for i in needed:
         try:

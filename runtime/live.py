@@ -15,7 +15,7 @@ from asl.runtime.overlay import annotate
 from asl.runtime.signer_profile import SignerProfile
 from asl.runtime.sources import Source, SourceError
 from asl.runtime.spelling import Speller
-from asl.runtime.teaching import SignTeaching
+from asl.runtime.teaching import SignTeaching, spell_frame
 
 WINDOW = "asl live (q: quit, c: clear, Tab then a letter: teach it your sign)"
 
@@ -80,14 +80,9 @@ def run_live(source: Source, recognizer, speller: Speller, show: bool = True, sa
             prediction = stream.predict(frame.image)
             # A camera's frames are timed by the clock, a file's by their place in it (the speller counts seconds).
             clock = time.monotonic() if source.realtime else index / source.fps
-            taught = teaching.offer(clock, prediction) if teaching is not None else None
+            committed, taught = spell_frame(speller, teaching, prediction, clock)
             if taught and "taught" in taught and on_taught:
                 on_taught(stream.profile)
-            if teaching is not None and teaching.active:
-                speller.pause()   # the sign being taught is not typed, nor what was held before it
-                committed = None
-            else:
-                committed = speller.update(prediction, clock)
             if committed and on_commit:
                 on_commit(committed, speller.text)
             now = time.perf_counter()

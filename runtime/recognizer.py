@@ -129,10 +129,6 @@ class Recognizer:
         profile once `MIN_LIVE_HANDS` hands were read as them)."""
         return RecognizerStream(self, self.adaptive_profile(MIN_LIVE_HANDS) if adapt else None)
 
-    def _classify(self, views: Sequence[tuple[np.ndarray, Hand | None]]) -> list[Prediction]:
-        """Classify each frame's hand crop (or box) in one batch; a frame with no hand answers `nothing`."""
-        return self.answer([self.observe(frame, hand) for frame, hand in views])
-
     def observe_still(self, image: np.ndarray) -> Observation:
         """`observe` for a still picture: the hand searched for in it alone."""
         return self.observe(image, self.tracker.detect(image) if self.tracker is not None else None)

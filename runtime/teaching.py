@@ -14,6 +14,7 @@ import numpy as np
 from asl.runtime.collect import CollectConfig, LetterTaking
 from asl.runtime.recognizer import ModelError, Prediction, RecognizerStream
 from asl.runtime.signer_profile import ProfileError, SignerProfile
+from asl.runtime.spelling import Speller
 
 TEACHING = CollectConfig(letters=(), per_letter=3, settle=2.0, gap=0.3)   # as `asl calibrate --camera`'s defaults
 
@@ -81,3 +82,13 @@ class SignTeaching:
     def status(self, now: float | None = None) -> dict:
         return {"teaching": {"letter": self.letter, "kept": self.taking.kept, "of": self.cfg.per_letter,
                              "taking": now is not None and self.taking.taking(now)}}
+
+
+def spell_frame(speller: Speller, teaching: SignTeaching | None, prediction: Prediction, now: float) -> tuple[str | None, dict | None]:
+    """One frame of a stream that can be taught (the live window, a browser page): the sign it types, if any, and
+    the teaching status. A frame of a sign being taught is offered to `teaching` and pauses the speller: that sign
+    is not typed, nor what was held just before it."""
+    if teaching is not None and teaching.active:
+        speller.pause()
+        return None, teaching.offer(now, prediction)
+    return speller.update(prediction, now), None

@@ -29,7 +29,7 @@ from asl.runtime.errors import AslError
 from asl.runtime.image import ImageError, ImageTooLargeError, decode_image
 from asl.runtime.recognizer import Prediction, Recognizer, RecognizerStream
 from asl.runtime.spelling import Speller, SpellerConfig
-from asl.runtime.teaching import SignTeaching
+from asl.runtime.teaching import SignTeaching, spell_frame
 from asl.runtime.tracker import HAND_CONNECTIONS
 
 PAGE_DIR = Path(__file__).parent
@@ -243,13 +243,9 @@ def create_app(recognizer: Recognizer, speller_config: SpellerConfig | None = No
                 except ImageError as err:
                     await ws.send_json({"error": str(err)})
                     continue
-                teaching_now = teaching is not None and teaching.active
-                if teaching_now:
-                    speller.pause()   # the sign being taught is not typed, nor what was held before it
-                committed = None if teaching_now else speller.update(prediction, arrived)
+                committed, taught = spell_frame(speller, teaching, prediction, arrived)
                 adapted = {"adapted": len(stream.adaptive.letters)} if stream.adaptive is not None else {}
-                taught = (teaching.offer(arrived, prediction) if teaching is not None else None) or {}
-                await ws.send_json({**prediction.to_dict(), **_spelling(speller), "committed": committed, **adapted, **taught})
+                await ws.send_json({**prediction.to_dict(), **_spelling(speller), "committed": committed, **adapted, **(taught or {})})
 
     @app.websocket("/ws")
     async def spell(ws: WebSocket):
